@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { asTemplate } from '../template/template';
+import { projectRoot, realServerless } from './test-fixtures';
+import { checkCloudFormation } from './validate-project';
+
+const run = promisify(execFile);
+
+/** No credentials and no way to find any: packaging must not need an AWS account. */
+const offlineEnv = {
+  ...process.env,
+  AWS_ACCESS_KEY_ID: '',
+  AWS_SECRET_ACCESS_KEY: '',
+  AWS_SESSION_TOKEN: '',
+  AWS_PROFILE: 'no-such-profile',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+  AWS_CONFIG_FILE: '/nonexistent',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
+async function packageService(dir: string, out: string): Promise<Record<string, unknown>> {
+  await run('npm', ['run', 'package:sls', '--', '--package', out], {
+    cwd: dir,
+    env: offlineEnv,
+    timeout: 120_000,
+  });
+  return JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+}
+
+describe('npm run package:sls', () => {
+  it('packages serverless.yml offline into CloudFormation that passes the same checks as template.yaml', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sls-'));
+    const cfn = asTemplate(await packageService(projectRoot, out), 'packaged serverless.yml');
+    expect(checkCloudFormation(cfn)).toEqual([]);
+    expect(Object.values(cfn.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(
+      Object.keys(realServerless().functions ?? {}).length,
+    );
+  });
+
+  it('packages offline with a layers: block too (no DescribeStacks call)', async () => {
+    // A copy of the service with one more layer, since the framework asks CloudFormation about layers.
+    const dir = mkdtempSync(join(tmpdir(), 'sls-layer-'));
+    for (const f of ['serverless.yml', 'package.json', 'functions', 'local'])
+      cpSync(join(projectRoot, f), join(dir, f), { recursive: true });
+    symlinkSync(join(projectRoot, 'node_modules'), join(dir, 'node_modules'));
+    cpSync(join(projectRoot, 'functions/hello'), join(dir, 'layer-content/extensions'), { recursive: true });
+    writeFileSync(
+      join(dir, 'serverless.yml'),
+      readFileSync(join(dir, 'serverless.yml'), 'utf8') + '\nlayers:\n  probe:\n    path: layer-content\n',
+    );
+    const cfn = asTemplate(
+      await packageService(dir, join(dir, 'out')),
+      'packaged serverless.yml with a layer',
+    );
+    expect(cfn.Resources.ProbeLambdaLayer?.Type).toBe('AWS::Lambda::LayerVersion');
+    expect(checkCloudFormation(cfn)).toEqual([]);
+  });
+});
