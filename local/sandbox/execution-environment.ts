@@ -131,9 +131,10 @@ export class ExecutionEnvironment {
   }
 
   static async create(config: FunctionConfig, options: SandboxOptions): Promise<ExecutionEnvironment> {
-    let env: ExecutionEnvironment | undefined;
+    // The handlers reach the environment through this reference, set once it exists.
+    const self: { env?: ExecutionEnvironment } = {};
     const ctx: ApiContext = {
-      lifecycle: () => env!.lifecycle(),
+      lifecycle: () => self.env!.lifecycle(),
       identity: {
         functionName: config.functionName,
         functionVersion: '$LATEST',
@@ -141,14 +142,14 @@ export class ExecutionEnvironment {
         accountId: options.accountId ?? '123456789012',
       },
       onExtensionRegistered: () => undefined,
-      subscribe: (api, id, body) => env!.subscribe(api, id, body),
+      subscribe: (api, id, body) => self.env!.subscribe(api, id, body),
     };
     const { server, address } = await startApiServer(
       [...runtimeRoutes, ...extensionRoutes, ...telemetryRoutes],
       ctx,
     );
-    env = new ExecutionEnvironment(config, options, server, address, ctx);
-    return env;
+    self.env = new ExecutionEnvironment(config, options, server, address, ctx);
+    return self.env;
   }
 
   get initialized(): boolean {

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 
 /**
@@ -23,6 +24,7 @@ export class ProcessGroup {
       });
     });
     live.add(this);
+    if (child.pid !== undefined) spawnedGroupIds.push(child.pid);
     void this.exited.then(() => {
       // The leader is gone; anything it left behind in the group goes too, as Lambda's reset would.
       this.signal('SIGKILL');
@@ -69,3 +71,28 @@ process.once('exit', () => {
 });
 
 export const liveProcessGroups = (): ReadonlySet<ProcessGroup> => live;
+
+/** Every process group id the sandbox ever started (tests list what is left of them). */
+export const spawnedGroupIds: number[] = [];
+
+/**
+ * Processes still alive (zombies, already dead and only waiting to be reaped, excluded) in any of
+ * the given groups, listed from /proc as `pid command` lines.
+ */
+export function survivingGroups(ids: number[]): string[] {
+  const wanted = new Set(ids);
+  const survivors: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone while we looked
+    }
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (state !== 'Z' && wanted.has(Number(pgrp)))
+      survivors.push(`${entry} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`);
+  }
+  return survivors;
+}

@@ -76,6 +76,8 @@ async function loadHandler(taskRoot: string, handlerString: string): Promise<Han
   }
   let mod: unknown;
   try {
+    // CommonJS handlers load with require, as Lambda's runtime does; ES modules with import().
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = file.endsWith('.mjs') ? await import(pathToFileURL(file).href) : require(file);
   } catch (e) {
     const err = e as Error;
