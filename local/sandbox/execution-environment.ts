@@ -107,6 +107,8 @@ interface Running {
   extensions: ProcessGroup[];
   dispatcher: TelemetryDispatcher;
   subscribed: Map<string, 'telemetry' | 'logs'>;
+  /** Records of the init phase so far, replayed to each extension that subscribes during init. */
+  initBacklog: TelemetryEvent[];
 }
 
 /**
@@ -180,7 +182,12 @@ export class ExecutionEnvironment {
   }
 
   private publish(event: TelemetryEvent): void {
-    this.running?.dispatcher.publish(event);
+    const running = this.running;
+    if (running) {
+      running.dispatcher.publish(event);
+      if (running.lifecycle.phase === 'registering' || running.lifecycle.phase === 'initializing')
+        running.initBacklog.push(event);
+    }
     this.options.onTelemetry?.(event);
     const line = terminalLine(event);
     if (line !== undefined) this.options.print?.(line);
@@ -310,6 +317,7 @@ export class ExecutionEnvironment {
       extensions: [],
       dispatcher: new TelemetryDispatcher(),
       subscribed: new Map(),
+      initBacklog: [],
     };
     this.running = running;
     this.publish(
@@ -394,6 +402,7 @@ export class ExecutionEnvironment {
     const durationMs = performance.now() - started;
     this.publish(platform.initRuntimeDone('success'));
     this.publish(platform.initReport('success', durationMs));
+    running.initBacklog = [];
     this.freeze();
     return { ok: true, durationMs };
   }
@@ -466,7 +475,7 @@ export class ExecutionEnvironment {
         body: { errorMessage: result.errorMessage, errorType: result.errorType },
       };
     running.subscribed.set(name, api);
-    running.dispatcher.subscribe(result.subscription);
+    running.dispatcher.subscribe(result.subscription, running.initBacklog);
     this.publish(platform.telemetrySubscription(name, result.subscription.types));
     return { status: 200, body: 'OK' };
   }

@@ -377,8 +377,12 @@ export class TelemetryDispatcher {
     };
   }
 
-  /** Adds a subscriber; a second subscribe by the same extension replaces its first (idempotent). */
-  subscribe(subscription: Subscription): void {
+  /**
+   * Adds a subscriber; a second subscribe by the same extension replaces its first (idempotent).
+   * `backlog` is what the platform produced before this subscription (Lambda delivers a new
+   * subscriber the init phase's records from its start).
+   */
+  subscribe(subscription: Subscription, backlog: readonly TelemetryEvent[] = []): void {
     if (this.closed) return;
     const existing = this.channels.get(subscription.extensionName);
     if (existing !== undefined) {
@@ -392,6 +396,7 @@ export class TelemetryDispatcher {
       () => this.settleFlushIfIdle(),
     );
     this.channels.set(subscription.extensionName, channel);
+    for (const event of backlog) channel.offer(event);
   }
 
   /** Queues one canonical event for every subscriber whose `types` include its stream. */

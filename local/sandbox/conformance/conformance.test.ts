@@ -203,6 +203,21 @@ describe('invoke and the Runtime API', () => {
   });
 });
 
+describe('JSON logs', () => {
+  it('emits function records as objects and drops levels below AWS_LAMBDA_LOG_LEVEL', async () => {
+    const { env, telemetry } = await sandbox([], { logFormat: 'JSON', logLevel: 'WARN' });
+    const result = await env.invoke(JSON.stringify({ action: 'log', lines: ['info is dropped'] }));
+    const records = ofType(telemetry, 'function').map((e) => e.record);
+    expect(records).toContainEqual({
+      timestamp: expect.stringMatching(/Z$/),
+      level: 'ERROR',
+      requestId: result.requestId,
+      message: 'multi\nline',
+    });
+    expect(JSON.stringify(records)).not.toContain('info is dropped');
+  });
+});
+
 describe('extensions', () => {
   it('runs a shell + curl extension: registered, sees every event, and the invoke waits for it', async () => {
     const { env, telemetry, lines } = await sandbox(['curl']);
@@ -265,6 +280,12 @@ describe('extensions', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as TelemetryEvent);
+    // The init phase's records from its start, though the extension subscribed in the middle of it.
+    expect(received.slice(0, 3).map((e) => e.type)).toEqual([
+      'platform.initStart',
+      'platform.extension',
+      'platform.telemetrySubscription',
+    ]);
     const reports = received.filter((e) => e.type === 'platform.report').map((e) => recordOf(e).requestId);
     expect(reports).toEqual(results.map((r) => r.requestId));
     for (let i = 0; i < 3; i++) {

@@ -14,21 +14,43 @@ import { RuntimeApiClient, type ErrorBody, type Invocation } from './runtime-api
  */
 const env = process.env;
 const api = new RuntimeApiClient(env.AWS_LAMBDA_RUNTIME_API ?? '');
-const jsonLogs = env.AWS_LAMBDA_LOG_FORMAT === 'JSON';
-const minLevel = jsonLogs ? (LOG_LEVELS[env.AWS_LAMBDA_LOG_LEVEL as LogLevel]?.priority ?? 0) : 0;
+const jsonLogs = env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
+/** Messages below AWS_LAMBDA_LOG_LEVEL are dropped, in either format; unset means everything (TRACE). */
+const minLevel = LOG_LEVELS[env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase() as LogLevel]?.priority ?? 0;
 const logFd = env._LAMBDA_TELEMETRY_LOG_FD ? Number(env._LAMBDA_TELEMETRY_LOG_FD) : undefined;
 delete env._LAMBDA_TELEMETRY_LOG_FD; // the handler must not write raw frames itself
 let currentRequestId: string | undefined;
+
+const errorFields = (e: Error) => ({
+  errorType: e.name,
+  errorMessage: e.message,
+  stackTrace: (e.stack ?? '').split('\n'),
+});
+
+/** JSON format: one argument is logged as its value (an Error as its fields), several as formatted text. */
+function jsonMessage(time: string, level: LogLevel, args: unknown[]): string {
+  const base = { timestamp: time, level, requestId: currentRequestId };
+  if (args.length === 1) {
+    const [only] = args;
+    return JSON.stringify({ ...base, message: only instanceof Error ? errorFields(only) : only });
+  }
+  const firstError = args.find((a): a is Error => a instanceof Error);
+  return JSON.stringify({
+    ...base,
+    message: format(...args),
+    ...(firstError ? errorFields(firstError) : {}),
+  });
+}
 
 function log(level: LogLevel, args: unknown[]): void {
   if (LOG_LEVELS[level].priority < minLevel) return;
   const now = Date.now();
   const time = new Date(now).toISOString();
-  const message = format(...args);
   const line = jsonLogs
-    ? JSON.stringify({ timestamp: time, level, requestId: currentRequestId, message })
-    : `${time}\t${currentRequestId ?? 'undefined'}\t${level}\t${message}\n`;
-  if (logFd === undefined) process.stdout.write(jsonLogs ? `${line}\n` : line);
+    ? jsonMessage(time, level, args)
+    : `${time}\t${currentRequestId ?? 'undefined'}\t${level}\t${format(...args)}\n`;
+  // Without the telemetry descriptor, one message must still be one line: newlines become \r.
+  if (logFd === undefined) process.stdout.write(`${line.replace(/\n$/, '').replace(/\n/g, '\r')}\n`);
   else writeSync(logFd, encodeFrame(line, jsonLogs ? JSON_FORMAT : TEXT_FORMAT, level, now));
 }
 
