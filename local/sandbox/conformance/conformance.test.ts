@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ExecutionEnvironment, type SandboxOptions } from '../execution-environment';
 import type { FunctionConfig } from '../function-config';
 import { ensureNodeRuntime } from '../node-runtime';
+import { ensureAwsLambdaRic } from './aws-lambda-ric';
 import { liveProcessGroups, spawnedGroupIds, survivingGroups } from '../process-group';
 import type { TelemetryEvent } from '../telemetry-types';
 
@@ -174,7 +175,8 @@ describe('invoke and the Runtime API', () => {
     const { env } = await sandbox([]);
     const failed = await env.invoke('{"action":"throw"}');
     expect(failed.status).toBe('error');
-    expect(failed.errorType).toBe('TypeError');
+    // X-Amz-Function-Error is `Unhandled`; the error's own type is in the payload.
+    expect(failed.errorType).toBe('Unhandled');
     expect(json(failed.payload)).toMatchObject({ errorType: 'TypeError', errorMessage: 'boom' });
     expect((await env.invoke('{"action":"echo"}')).status).toBe('success');
   });
@@ -201,6 +203,33 @@ describe('invoke and the Runtime API', () => {
       ]),
     );
   });
+});
+
+describe('with AWS’s own runtime interface client (aws-lambda-ric)', () => {
+  const linux = process.platform === 'linux' ? it : it.skip;
+  linux(
+    'serves invokes, errors, log frames and the shell extension through the same Runtime API',
+    async () => {
+      const ric = await ensureAwsLambdaRic(nodePath);
+      const { env, telemetry } = await sandbox(
+        ['curl'],
+        {},
+        { runtimeClient: { command: nodePath, args: [ric] } },
+      );
+      const ok = await env.invoke(JSON.stringify({ action: 'echo', n: 7 }));
+      expect(ok.status).toBe('success');
+      expect(json(ok.payload)).toMatchObject({ event: { action: 'echo', n: 7 }, requestId: ok.requestId });
+      const failed = await env.invoke('{"action":"throw"}');
+      expect(failed.errorType).toBe('Unhandled');
+      expect(json(failed.payload)).toMatchObject({ errorType: 'TypeError', errorMessage: 'boom' });
+      const logged = await env.invoke(JSON.stringify({ action: 'log', lines: ['from the aws client'] }));
+      expect(ofType(telemetry, 'function').map((e) => String(e.record))).toContainEqual(
+        expect.stringMatching(new RegExp(`\\t${logged.requestId}\\tINFO\\tfrom the aws client\\n?$`)),
+      );
+      expect(ofType(telemetry, 'extension').some((e) => String(e.record).includes(ok.requestId))).toBe(true);
+    },
+    600_000,
+  );
 });
 
 describe('JSON logs', () => {

@@ -52,10 +52,9 @@ export class RuntimeApiClient {
     await this.request('POST', `/2018-06-01/runtime/invocation/${requestId}/response`, payload);
   }
 
+  /** As AWS's client does, no error-type header: the platform reports the invoke as `Unhandled`. */
   async postError(requestId: string, error: ErrorBody): Promise<void> {
-    await this.request('POST', `/2018-06-01/runtime/invocation/${requestId}/error`, JSON.stringify(error), {
-      'Lambda-Runtime-Function-Error-Type': error.errorType,
-    });
+    await this.request('POST', `/2018-06-01/runtime/invocation/${requestId}/error`, JSON.stringify(error));
   }
 
   async postInitError(error: ErrorBody): Promise<void> {
