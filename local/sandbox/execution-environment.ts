@@ -476,7 +476,13 @@ export class ExecutionEnvironment {
       };
     running.subscribed.set(name, api);
     running.dispatcher.subscribe(result.subscription, running.initBacklog);
-    this.publish(platform.telemetrySubscription(name, result.subscription.types));
+    this.publish(
+      platform.telemetrySubscription(
+        name,
+        result.subscription.types,
+        other ? 'Already subscribed' : 'Subscribed',
+      ),
+    );
     return { status: 200, body: 'OK' };
   }
 

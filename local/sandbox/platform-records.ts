@@ -47,8 +47,11 @@ export const platform = {
     }),
   extension: (name: string, events: string[]) =>
     event('platform.extension', { name, state: 'Ready', events }),
-  telemetrySubscription: (name: string, types: string[]) =>
-    event('platform.telemetrySubscription', { name, state: 'Subscribed', types }),
+  telemetrySubscription: (
+    name: string,
+    types: string[],
+    state: 'Subscribed' | 'Already subscribed' = 'Subscribed',
+  ) => event('platform.telemetrySubscription', { name, state, types }),
   start: (requestId: string, traceId: string) =>
     event('platform.start', {
       requestId,

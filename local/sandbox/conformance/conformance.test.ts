@@ -327,6 +327,39 @@ describe('extensions', () => {
       state: 'Subscribed',
       types: ['platform', 'function', 'extension'],
     });
+    // Subscribing again is idempotent (and said so); the other API is refused once one is in use.
+    expect(recordOf(ofType(telemetry, 'platform.telemetrySubscription')[1])).toMatchObject({
+      state: 'Already subscribed',
+    });
+    expect(ofType(telemetry, 'extension').map((e) => String(e.record))).toContainEqual(
+      expect.stringMatching(
+        /subscribe 200 OK; again 200; other API 400 .*"errorType":"Logs\.ValidationError"/,
+      ),
+    );
+  });
+
+  it('delivers through the Logs API in its own schema (platform.end, no init records)', async () => {
+    const { env, scratch } = await sandbox(['telemetry'], { environment: { TELEMETRY_API: 'logs' } });
+    const result = await env.invoke(JSON.stringify({ action: 'log', lines: ['via logs api'] }));
+    await env.close();
+    const received = readFileSync(join(scratch, 'telemetry.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as TelemetryEvent);
+    const types = new Set(received.map((e) => e.type));
+    expect(types).toEqual(
+      new Set([
+        'platform.extension',
+        'platform.logsSubscription',
+        'platform.start',
+        'function',
+        'platform.runtimeDone',
+        'platform.end',
+        'platform.report',
+        'extension',
+      ]),
+    );
+    expect(received.find((e) => e.type === 'platform.end')?.record).toEqual({ requestId: result.requestId });
   });
 });
 
