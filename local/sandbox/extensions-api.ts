@@ -7,6 +7,19 @@ import { LambdaApiError } from './lifecycle';
 const BODY_LIMIT = 1024 * 1024;
 const tooLarge = () => new LambdaApiError(413, 'RequestEntityTooLarge', 'Request body too large.');
 
+/** The `Category.Reason` an extension reports its error as; init/error and exit/error require it. */
+function functionErrorType(req: IncomingMessage): string {
+  const errorType = header(req, 'Lambda-Extension-Function-Error-Type');
+  if (!errorType) {
+    throw new LambdaApiError(
+      400,
+      'InvalidRequestFormat',
+      'Lambda-Extension-Function-Error-Type header is required.',
+    );
+  }
+  return errorType;
+}
+
 /** POST /2020-01-01/extension/register */
 async function register(
   req: IncomingMessage,
@@ -47,13 +60,7 @@ async function initError(
   ctx: ApiContext,
 ): Promise<void> {
   const body = await readBody(req, BODY_LIMIT, tooLarge);
-  const errorType = header(req, 'Lambda-Extension-Function-Error-Type');
-  if (!errorType)
-    throw new LambdaApiError(
-      400,
-      'InvalidRequestFormat',
-      'Lambda-Extension-Function-Error-Type header is required.',
-    );
+  const errorType = functionErrorType(req);
   ctx.lifecycle().extensionInitError(header(req, 'Lambda-Extension-Identifier'), errorType, body);
   sendJson(res, 202, { status: 'OK' });
 }
@@ -66,13 +73,7 @@ async function exitError(
   ctx: ApiContext,
 ): Promise<void> {
   await readBody(req, BODY_LIMIT, tooLarge);
-  const errorType = header(req, 'Lambda-Extension-Function-Error-Type');
-  if (!errorType)
-    throw new LambdaApiError(
-      400,
-      'InvalidRequestFormat',
-      'Lambda-Extension-Function-Error-Type header is required.',
-    );
+  const errorType = functionErrorType(req);
   ctx.lifecycle().extensionExitError(header(req, 'Lambda-Extension-Identifier'), errorType);
   sendJson(res, 202, { status: 'OK' });
 }
