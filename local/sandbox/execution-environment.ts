@@ -305,9 +305,23 @@ export class ExecutionEnvironment {
     return group;
   }
 
+  /**
+   * Init as Lambda runs it on demand: phase `init` within the 10 s limit; if that fails or times out,
+   * Lambda retries it once inside the invoke (phase `invoke`, limited by the function's timeout), and
+   * only that second failure reaches the caller.
+   */
   private async init(): Promise<{ ok: true; durationMs: number } | { ok: false; result: InvokeResult }> {
+    const first = await this.initPhase('init', this.options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS);
+    if (first.ok) return first;
+    return this.initPhase('invoke', this.config.timeoutSeconds * 1000);
+  }
+
+  private async initPhase(
+    phase: 'init' | 'invoke',
+    limitMs: number,
+  ): Promise<{ ok: true; durationMs: number } | { ok: false; result: InvokeResult }> {
     const started = performance.now();
-    const deadline = Date.now() + (this.options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS);
+    const deadline = Date.now() + limitMs;
     const optDir = this.assembleOpt();
     const names = this.extensionExecutables(optDir);
     const lifecycle = new Lifecycle(new Set(names.slice(0, MAX_EXTENSIONS)));
@@ -325,13 +339,14 @@ export class ExecutionEnvironment {
         `nodejs:${this.config.runtime.replace(/^nodejs|\.x$/g, '')}.local`,
         this.config.functionName,
         this.config.memorySizeMb,
+        phase,
       ),
     );
 
     const fail = async (errorType: string, message: string, status: InvokeStatus = 'failure') => {
       const durationMs = performance.now() - started;
-      this.publish(platform.initRuntimeDone(status, errorType));
-      this.publish(platform.initReport(status, durationMs, errorType));
+      this.publish(platform.initRuntimeDone(status, phase, errorType));
+      this.publish(platform.initReport(status, durationMs, phase, errorType));
       await this.stop('failure');
       const requestId = randomUUID();
       return {
@@ -400,8 +415,8 @@ export class ExecutionEnvironment {
       );
     }
     const durationMs = performance.now() - started;
-    this.publish(platform.initRuntimeDone('success'));
-    this.publish(platform.initReport('success', durationMs));
+    this.publish(platform.initRuntimeDone('success', phase));
+    this.publish(platform.initReport('success', durationMs, phase));
     running.initBacklog = [];
     this.freeze();
     return { ok: true, durationMs };

@@ -3,6 +3,9 @@ import type { TelemetryEvent } from './telemetry-types';
 /** Telemetry API records the platform emits (schema 2022-12-13 shapes), and how CloudWatch prints them. */
 export type InvokeStatus = 'success' | 'error' | 'failure' | 'timeout';
 
+/** `init` within the 10 s init limit; `invoke` when Lambda retries a failed init inside the first invoke. */
+export type InitPhase = 'init' | 'invoke';
+
 export interface ReportMetrics {
   durationMs: number;
   billedDurationMs: number;
@@ -20,27 +23,27 @@ export const event = (type: string, record: unknown, time = Date.now()): Telemet
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 export const platform = {
-  initStart: (runtimeVersion: string, functionName: string, memorySizeMB: number) =>
+  initStart: (runtimeVersion: string, functionName: string, memorySizeMB: number, phase: InitPhase) =>
     event('platform.initStart', {
       initializationType: 'on-demand',
-      phase: 'init',
+      phase,
       runtimeVersion,
       runtimeVersionArn: `arn:aws:lambda:local::runtime:${runtimeVersion}`,
       functionName,
       functionVersion: '$LATEST',
       instanceMaxMemory: memorySizeMB,
     }),
-  initRuntimeDone: (status: InvokeStatus, errorType?: string) =>
+  initRuntimeDone: (status: InvokeStatus, phase: InitPhase, errorType?: string) =>
     event('platform.initRuntimeDone', {
       initializationType: 'on-demand',
-      phase: 'init',
+      phase,
       status,
       ...(errorType ? { errorType } : {}),
     }),
-  initReport: (status: InvokeStatus, durationMs: number, errorType?: string) =>
+  initReport: (status: InvokeStatus, durationMs: number, phase: InitPhase, errorType?: string) =>
     event('platform.initReport', {
       initializationType: 'on-demand',
-      phase: 'init',
+      phase,
       status,
       ...(errorType ? { errorType } : {}),
       metrics: { durationMs: round2(durationMs) },

@@ -409,10 +409,12 @@ describe('failures and resets', () => {
     const result = await env.invoke('{}');
     expect(result.errorType).toBe('Runtime.HandlerNotFound');
     expect(json(result.payload).errorMessage).toMatch(/index\.missing is undefined or not exported/);
-    expect(recordOf(ofType(telemetry, 'platform.initReport')[0])).toMatchObject({
-      status: 'failure',
-      errorType: 'Runtime.HandlerNotFound',
-    });
+    // Lambda retries a failed init once inside the invoke (phase "invoke"); both attempts are reported.
+    expect(ofType(telemetry, 'platform.initReport').map(recordOf)).toEqual([
+      expect.objectContaining({ phase: 'init', status: 'failure', errorType: 'Runtime.HandlerNotFound' }),
+      expect.objectContaining({ phase: 'invoke', status: 'failure', errorType: 'Runtime.HandlerNotFound' }),
+    ]);
+    expect(ofType(telemetry, 'platform.initStart').map((e) => recordOf(e).phase)).toEqual(['init', 'invoke']);
   });
 
   it('fails init when an extension reports an init error', async () => {
@@ -422,15 +424,24 @@ describe('failures and resets', () => {
     expect(json(result.payload).errorMessage).toMatch(/failing-extension: config\.yaml: unknown key "ttl"/);
   });
 
-  it('fails init that exceeds the init timeout', async () => {
-    const { env } = await sandbox(
+  it('fails init that exceeds the init timeout, and its retry within the function timeout', async () => {
+    const { env, telemetry } = await sandbox(
       ['stuck'],
-      {},
+      { timeoutSeconds: 1 },
       { initTimeoutMs: 300, runtimeClient: { command: '/bin/sleep', args: ['30'] } },
     );
+    const started = performance.now();
     const result = await env.invoke('{}');
     expect(result.status).toBe('timeout');
     expect(result.errorType).toBe('Sandbox.Timedout');
+    // 300 ms for the init phase, then the function's 1 s timeout for the retry inside the invoke.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1300);
+    expect(
+      ofType(telemetry, 'platform.initReport').map((e) => [recordOf(e).phase, recordOf(e).status]),
+    ).toEqual([
+      ['init', 'timeout'],
+      ['invoke', 'timeout'],
+    ]);
   });
 
   it('ends shutdown at the 2,000 ms deadline with SIGKILL for an extension that ignores SHUTDOWN', async () => {
