@@ -119,10 +119,11 @@ export function awsJsonHandler(service: AwsJsonService): (req: IncomingMessage, 
           `X-Amz-Target must name a ${service.targetPrefix} operation`,
         );
       }
+      // AWS authenticates a request before it looks at the operation.
+      const { accessKeyId, region } = signer(req);
       const operation = service.operations[target.slice(prefix.length)];
       if (!operation)
         throw new AwsError('UnknownOperationException', `${target} is not implemented by the local emulator`);
-      const { accessKeyId, region } = signer(req);
       const raw = await readBody(req);
       let input: unknown;
       try {

@@ -13,6 +13,7 @@ import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { LOCAL_ACCOUNT_ID } from '../local-account';
 import { startApiServer, type ApiContext } from './api-router';
 import { extensionRoutes } from './extensions-api';
 import type { FunctionConfig } from './function-config';
@@ -141,7 +142,7 @@ export class ExecutionEnvironment {
         functionName: config.functionName,
         functionVersion: '$LATEST',
         handler: config.handler,
-        accountId: options.accountId ?? '123456789012',
+        accountId: options.accountId ?? LOCAL_ACCOUNT_ID,
       },
       onExtensionRegistered: () => undefined,
       subscribe: (api, id, body) => self.env!.subscribe(api, id, body),

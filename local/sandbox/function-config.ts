@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { artifactsDir } from '../build/build';
 import { withGlobals } from '../template/sam-globals';
 import { isObject, type Template } from '../template/template';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-account';
 
 /** Everything the sandbox needs to know about one function, resolved from template.yaml once. */
 export interface FunctionConfig {
@@ -31,8 +32,7 @@ export class FunctionConfigError extends Error {}
  */
 export type ValueResolver = (value: unknown, where: string) => string;
 
-export const LOCAL_ACCOUNT_ID = '123456789012';
-export const LOCAL_REGION = 'us-east-1';
+export { LOCAL_ACCOUNT_ID, LOCAL_REGION };
 
 export function defaultResolver(template: Template): ValueResolver {
   const pseudo: Record<string, string> = {

@@ -1,0 +1,200 @@
+import type { Template } from '../template/template';
+import { isObject } from '../template/template';
+import {
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  FunctionConfigError,
+  type ValueResolver,
+} from '../sandbox/function-config';
+
+/**
+ * What each template resource is called in the local cloud — the value `Ref` and `Fn::GetAtt` give —
+ * so a function's `TABLE_NAME: !Ref Table` reaches the same table the local DynamoDB holds. Names
+ * the template sets are kept; others are the logical id, as readable as a stack-prefixed name.
+ */
+export interface PhysicalResource {
+  type: string;
+  /** What `Ref` returns for this type. */
+  ref: string;
+  /** `Fn::GetAtt` attributes this type offers locally. */
+  attributes: Record<string, string>;
+}
+
+const arn = (service: string, resource: string) =>
+  `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${resource}`;
+
+function literal(props: Record<string, unknown>, key: string): string | undefined {
+  const v = props[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Ref / GetAtt values per resource type, as CloudFormation defines them. */
+function describe(
+  id: string,
+  type: string,
+  props: Record<string, unknown>,
+  endpoints: LocalEndpoints,
+): PhysicalResource | undefined {
+  switch (type) {
+    case 'AWS::DynamoDB::Table':
+    case 'AWS::Serverless::SimpleTable': {
+      const name = literal(props, 'TableName') ?? id;
+      return {
+        type,
+        ref: name,
+        attributes: {
+          Arn: arn('dynamodb', `table/${name}`),
+          StreamArn: arn('dynamodb', `table/${name}/stream/local`),
+        },
+      };
+    }
+    case 'AWS::S3::Bucket': {
+      const name = literal(props, 'BucketName') ?? id.toLowerCase();
+      return {
+        type,
+        ref: name,
+        attributes: {
+          Arn: `arn:aws:s3:::${name}`,
+          DomainName: `${name}.s3.amazonaws.com`,
+          RegionalDomainName: `${name}.s3.${LOCAL_REGION}.amazonaws.com`,
+        },
+      };
+    }
+    case 'AWS::SSM::Parameter': {
+      const name = literal(props, 'Name') ?? id;
+      return {
+        type,
+        ref: name,
+        attributes: { Type: literal(props, 'Type') ?? 'String', Value: literal(props, 'Value') ?? '' },
+      };
+    }
+    case 'AWS::SecretsManager::Secret': {
+      const name = literal(props, 'Name') ?? id;
+      // Secrets Manager ARNs end in a random suffix; the local one is fixed so Ref stays stable.
+      return { type, ref: arn('secretsmanager', `secret:${name}-local0`), attributes: { Id: name } };
+    }
+    case 'AWS::SQS::Queue': {
+      const name = literal(props, 'QueueName') ?? id;
+      return {
+        type,
+        ref: `${endpoints.sqs ?? 'http://127.0.0.1'}/${LOCAL_ACCOUNT_ID}/${name}`,
+        attributes: {
+          Arn: arn('sqs', name),
+          QueueName: name,
+          QueueUrl: `${endpoints.sqs ?? 'http://127.0.0.1'}/${LOCAL_ACCOUNT_ID}/${name}`,
+        },
+      };
+    }
+    case 'AWS::Serverless::Function':
+    case 'AWS::Lambda::Function': {
+      const name = literal(props, 'FunctionName') ?? id;
+      return { type, ref: name, attributes: { Arn: arn('lambda', `function:${name}`) } };
+    }
+    case 'AWS::Serverless::LayerVersion':
+    case 'AWS::Lambda::LayerVersion':
+      return { type, ref: arn('lambda', `layer:${literal(props, 'LayerName') ?? id}:1`), attributes: {} };
+    case 'AWS::Serverless::HttpApi':
+    case 'AWS::Serverless::Api':
+      return {
+        type,
+        ref: id.toLowerCase(),
+        attributes: { ApiEndpoint: endpoints.http ?? 'http://127.0.0.1:3000', RootResourceId: 'root' },
+      };
+    case 'AWS::KMS::Key':
+      return { type, ref: 'local-key', attributes: { Arn: arn('kms', 'key/local-key'), KeyId: 'local-key' } };
+    case 'AWS::IAM::Role':
+      return {
+        type,
+        ref: id,
+        attributes: {
+          Arn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${literal(props, 'RoleName') ?? id}`,
+          RoleId: `AROALOCAL${id.toUpperCase()}`,
+        },
+      };
+    default:
+      return undefined;
+  }
+}
+
+export interface LocalEndpoints {
+  sqs?: string;
+  http?: string;
+}
+
+export function physicalResources(
+  template: Template,
+  endpoints: LocalEndpoints = {},
+): Map<string, PhysicalResource> {
+  const out = new Map<string, PhysicalResource>();
+  for (const [id, r] of Object.entries(template.Resources)) {
+    const described = describe(id, r.Type, isObject(r.Properties) ? r.Properties : {}, endpoints);
+    if (described) out.set(id, described);
+  }
+  return out;
+}
+
+/**
+ * Resolves template values for the local cloud: literals, parameters (their defaults or overrides),
+ * pseudo parameters, and Ref / GetAtt / Sub / Join / Select / If over the local resources.
+ */
+export function cloudResolver(
+  template: Template,
+  resources: Map<string, PhysicalResource>,
+  parameterOverrides: Record<string, string> = {},
+): ValueResolver {
+  const pseudo: Record<string, string> = {
+    'AWS::AccountId': LOCAL_ACCOUNT_ID,
+    'AWS::Region': LOCAL_REGION,
+    'AWS::Partition': 'aws',
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackName': 'local',
+    'AWS::StackId': arn('cloudformation', 'stack/local/local'),
+  };
+  const ref = (name: string, where: string): string => {
+    if (name in pseudo) return pseudo[name]!;
+    if (name in parameterOverrides) return parameterOverrides[name]!;
+    const param = template.Parameters?.[name];
+    if (param) return resolve(param.Default ?? '', `${where} (parameter ${name} has no default)`);
+    const resource = resources.get(name);
+    if (resource) return resource.ref;
+    throw new FunctionConfigError(`${where}: Ref to ${name}, which the local cloud does not create`);
+  };
+  const getAtt = (id: string, attr: string, where: string): string => {
+    const value = resources.get(id)?.attributes[attr];
+    if (value === undefined)
+      throw new FunctionConfigError(`${where}: Fn::GetAtt ${id}.${attr} has no local value`);
+    return value;
+  };
+  const resolve: ValueResolver = (value, where) => {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      return String(value);
+    if (!isObject(value))
+      throw new FunctionConfigError(
+        `${where}: ${JSON.stringify(value)} is not a value the local cloud can resolve`,
+      );
+    if (typeof value.Ref === 'string') return ref(value.Ref, where);
+    const getAttArgs = value['Fn::GetAtt'];
+    if (Array.isArray(getAttArgs)) return getAtt(String(getAttArgs[0]), String(getAttArgs[1]), where);
+    const sub = value['Fn::Sub'];
+    if (sub !== undefined) {
+      const [text, vars] = Array.isArray(sub) ? (sub as [unknown, unknown]) : [sub, {}];
+      const local = isObject(vars) ? vars : {};
+      return String(text).replace(/\$\{([^}]+)\}/g, (whole, name: string) => {
+        if (name.startsWith('!')) return `\${${name.slice(1)}}`;
+        if (name in local) return resolve(local[name], where);
+        const dot = name.indexOf('.');
+        return dot > 0 && !(name in pseudo)
+          ? getAtt(name.slice(0, dot), name.slice(dot + 1), where)
+          : ref(name, where);
+      });
+    }
+    const join = value['Fn::Join'];
+    if (Array.isArray(join))
+      return (join[1] as unknown[]).map((v) => resolve(v, where)).join(String(join[0]));
+    const select = value['Fn::Select'];
+    if (Array.isArray(select))
+      return resolve((select[1] as unknown[])[Number(resolve(select[0], where))], where);
+    throw new FunctionConfigError(`${where}: ${Object.keys(value)[0]} is not supported by the local cloud`);
+  };
+  return resolve;
+}
