@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AwsError, field, validation, type AwsJsonService, type RequestContext } from '../aws-json-protocol';
+import { LOCAL_ACCOUNT_ID } from '../../local-account';
 import {
   PARAMETER_TYPES,
   REQUESTED_TIERS,
@@ -59,7 +60,7 @@ export const SECRETS_REFERENCE_PREFIX = '/aws/reference/secretsmanager/';
 export function ssmService(store: ParameterStore, options: SsmServiceOptions = {}): AwsJsonService {
   const env: Env = {
     store,
-    accountId: options.accountId ?? '123456789012',
+    accountId: options.accountId ?? LOCAL_ACCOUNT_ID,
     secretsLookup: options.secretsLookup,
   };
   return {
