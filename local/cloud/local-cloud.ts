@@ -1,14 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
 import { join } from 'node:path';
 import { buildAll } from '../build/build';
-import { ExecutionEnvironment, type InvokeResult } from '../sandbox/execution-environment';
-import { assertBuilt, functionConfig, type FunctionConfig } from '../sandbox/function-config';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-account';
+import type { InvokeResult } from '../sandbox/execution-environment';
+import {
+  assertBuilt,
+  functionConfig,
+  type FunctionConfig,
+  type ValueResolver,
+} from '../sandbox/function-config';
 import { ensureNodeRuntime, parseNodeRuntime } from '../sandbox/node-runtime';
-import { loadTemplate, resourcesOfType, type Template } from '../template/template';
+import { withGlobals } from '../template/sam-globals';
+import { isObject, loadTemplate, resourcesOfType, type Template } from '../template/template';
+import { startAwsJsonServer } from './aws-json-protocol';
+import { startConsulEmulator } from './consul/consul-api';
+import { rulesFromTemplate } from './event-rules';
+import { LocalEventBus } from './eventbridge/event-bus';
+import { eventBridgeService } from './eventbridge/eventbridge-service';
 import { FunctionPool } from './function-pool';
+import { FunctionRegistry, startLambdaControlPlane, startTaggingApi } from './lambda-control-plane';
 import { cloudResolver, physicalResources, type PhysicalResource } from './physical-resources';
-import { LOCAL_CREDENTIALS, seed, type SeedData, type SeededResource, type ServiceEndpoints } from './seed';
-import { startDynamoDb, startS3, startSecretsManager, startSsm, type RunningService } from './services';
 import type { Secret } from './secrets-manager/secret-store';
+import { seed, type SeedData, type SeededResource, type ServiceEndpoints } from './seed';
+import {
+  startDynamoDb,
+  startS3,
+  startSecretsManager,
+  startSqs,
+  startSsm,
+  type RunningService,
+} from './services';
+import { SqsEventSource } from './sqs-event-source';
+import type { SqsService } from './sqs/sqs-service';
 
 export interface LocalCloudOptions {
   root: string;
@@ -18,20 +42,43 @@ export interface LocalCloudOptions {
   seedData?: SeedData;
   /** Template parameter values instead of the defaults. */
   parameters?: Record<string, string>;
+  /** The Lambda Invoke API's port (`sam local start-lambda`'s role); 0 picks a free one. */
+  lambdaPort?: number;
+  /** A real Consul to use instead of the emulator (CONSUL_HTTP_ADDR). */
+  consulAddress?: string;
   /** Called as each start-up step finishes, with its duration. */
   onStep?: (step: string, ms: number) => void;
   /** Each function's log lines as CloudWatch would show them. */
   onLog?: (logicalId: string, line: string) => void;
 }
 
+export interface CloudEndpoints extends ServiceEndpoints {
+  sqs: string;
+  lambda: string;
+  tagging: string;
+  eventbridge: string;
+}
+
 /** The SDK's standard endpoint variables, one per service the functions may call. */
-const ENDPOINT_VARIABLES: Record<keyof ServiceEndpoints, string> = {
+const ENDPOINT_VARIABLES: Record<keyof CloudEndpoints, string> = {
   dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
   s3: 'AWS_ENDPOINT_URL_S3',
   ssm: 'AWS_ENDPOINT_URL_SSM',
   secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   sqs: 'AWS_ENDPOINT_URL_SQS',
+  lambda: 'AWS_ENDPOINT_URL_LAMBDA',
+  tagging: 'AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API',
+  eventbridge: 'AWS_ENDPOINT_URL_EVENTBRIDGE',
 };
+
+/** Lambda retries a failing asynchronous invoke twice (its default MaximumRetryAttempts). */
+const ASYNC_ATTEMPTS = 3;
+
+const closeServer = (server: http.Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 
 /**
  * The whole application of template.yaml on a laptop: the AWS services it uses on loopback (real
@@ -41,10 +88,15 @@ const ENDPOINT_VARIABLES: Record<keyof ServiceEndpoints, string> = {
 export class LocalCloud {
   readonly services: RunningService[] = [];
   readonly functions = new Map<string, FunctionPool>();
+  readonly eventSources: SqsEventSource[] = [];
+  readonly registry = new FunctionRegistry({ region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
+  readonly bus = new LocalEventBus({ account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
   seeded: SeededResource[] = [];
   resources = new Map<string, PhysicalResource>();
-  endpoints!: ServiceEndpoints;
+  endpoints!: CloudEndpoints;
   template!: Template;
+  /** Consul's HTTP address and the ACL token the local cloud made for it. */
+  consul!: { address: string; token?: string };
 
   private constructor(private readonly options: LocalCloudOptions) {}
 
@@ -66,6 +118,12 @@ export class LocalCloud {
     return result;
   }
 
+  private async service<T extends RunningService>(label: string, start: () => Promise<T>): Promise<T> {
+    const service = await this.step(label, start);
+    this.services.push(service);
+    return service;
+  }
+
   private async startAll(): Promise<void> {
     const { root } = this.options;
     this.template = this.options.template ?? loadTemplate(join(root, 'template.yaml'));
@@ -74,24 +132,32 @@ export class LocalCloud {
       buildAll(this.template, root),
     );
 
-    const dynamodb = await this.step('DynamoDB (dynalite)', startDynamoDb);
-    this.services.push(dynamodb);
-    const s3 = await this.step('S3 (s3rver)', startS3);
-    this.services.push(s3);
-    const secretsManager = await this.step('Secrets Manager (emulator)', () =>
+    const dynamodb = await this.service('DynamoDB (dynalite)', startDynamoDb);
+    const s3 = await this.service('S3 (s3rver)', startS3);
+    const secretsManager = await this.service('Secrets Manager (emulator)', () =>
       startSecretsManager((secret, token) => this.rotate(secret, token)),
     );
-    this.services.push(secretsManager);
-    const ssm = await this.step('SSM Parameter Store (emulator)', () => startSsm(secretsManager.endpoint));
-    this.services.push(ssm);
+    const ssm = await this.service('SSM Parameter Store (emulator)', () => startSsm(secretsManager.endpoint));
+    const sqs = await this.service('SQS (emulator)', startSqs);
+    const lambda = await this.service('Lambda API (emulator)', () => this.startLambdaApi());
+    const tagging = await this.service('Resource Groups Tagging API (emulator)', () => this.startTagging());
+    const eventbridge = await this.service('EventBridge (emulator)', () => this.startEventBridge());
+    this.consul = await this.step(
+      this.options.consulAddress ? 'Consul (real, CONSUL_HTTP_ADDR)' : 'Consul (emulator)',
+      () => this.startConsul(),
+    );
     this.endpoints = {
       dynamodb: dynamodb.endpoint,
       s3: s3.endpoint,
       ssm: ssm.endpoint,
       secretsmanager: secretsManager.endpoint,
+      sqs: sqs.endpoint,
+      lambda: lambda.endpoint,
+      tagging: tagging.endpoint,
+      eventbridge: eventbridge.endpoint,
     };
 
-    this.resources = physicalResources(this.template);
+    this.resources = physicalResources(this.template, { sqs: sqs.endpoint });
     const resolve = cloudResolver(this.template, this.resources, this.options.parameters);
     this.seeded = await this.step('seeded the template’s resources', () =>
       seed(this.template, this.resources, this.endpoints, resolve, this.options.seedData),
@@ -101,23 +167,36 @@ export class LocalCloud {
     configs.forEach(assertBuilt);
     const runtimes = new Map<number, string>();
     await this.step('Node.js runtimes', async () => {
-      for (const major of new Set(configs.map((c) => parseNodeRuntime(c.runtime))))
+      for (const major of new Set(configs.map((c) => parseNodeRuntime(c.runtime)))) {
         runtimes.set(major, await ensureNodeRuntime(major));
+      }
     });
-    for (const config of configs)
+    for (const config of configs) {
       this.functions.set(
         config.logicalId,
         this.pool(config, runtimes.get(parseNodeRuntime(config.runtime))!),
       );
+    }
+    await this.step('event sources, rules and the Lambda control plane', async () => {
+      this.startSqsEventSources(sqs.sqs, resolve);
+      this.putRules(resolve);
+      // Registering the functions emits their CreateFunction events, as a deploy does.
+      this.registry.onEvent((event) => this.bus.publish(event));
+      for (const config of configs) this.register(config, resolve);
+    });
   }
 
+  // ---------- functions ----------
+
   private pool(config: FunctionConfig, nodePath: string): FunctionPool {
-    const extraEnv = Object.fromEntries(
+    const extraEnv: Record<string, string> = Object.fromEntries(
       Object.entries(this.endpoints).map(([service, url]) => [
-        ENDPOINT_VARIABLES[service as keyof ServiceEndpoints],
+        ENDPOINT_VARIABLES[service as keyof CloudEndpoints],
         url,
       ]),
     );
+    // Template values win: a function may point at a real Consul on purpose.
+    if (!('CONSUL_HTTP_ADDR' in config.environment)) extraEnv.CONSUL_HTTP_ADDR = this.consul.address;
     return new FunctionPool(config, {
       nodePath,
       ...(this.options.freeze !== undefined ? { freeze: this.options.freeze } : {}),
@@ -126,19 +205,66 @@ export class LocalCloud {
     });
   }
 
-  /** Invokes a function by logical id (or function name), as the Invoke API does. */
+  private register(config: FunctionConfig, resolve: ValueResolver): void {
+    const tags = this.template.Resources[config.logicalId]!.Properties?.Tags;
+    this.registry.createFunction({
+      FunctionName: config.functionName,
+      Role: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${config.logicalId}Role`,
+      Runtime: config.runtime,
+      Handler: config.handler,
+      Timeout: config.timeoutSeconds,
+      MemorySize: config.memorySizeMb,
+      Architectures: [config.architecture],
+      Environment: { Variables: config.environment },
+      ...(isObject(tags)
+        ? {
+            Tags: Object.fromEntries(
+              Object.entries(tags).map(([k, v]) => [
+                k,
+                resolve(v, `Resources.${config.logicalId}.Properties.Tags.${k}`),
+              ]),
+            ),
+          }
+        : {}),
+    });
+  }
+
+  /** Invokes a function by logical id or function name, as the Invoke API does. */
   async invoke(nameOrId: string, payload: string | Buffer): Promise<InvokeResult> {
-    const pool =
-      this.functions.get(nameOrId) ??
-      [...this.functions.values()].find((p) => p.config.functionName === nameOrId);
+    const pool = this.functions.get(nameOrId) ?? this.functionNamed(nameOrId);
     if (!pool) throw new Error(`no function ${nameOrId} in template.yaml`);
     return pool.invoke(payload);
   }
 
-  /** The function a Lambda ARN names, if it is one of the template's. */
-  functionForArn(arn: string): FunctionPool | undefined {
-    const name = arn.split(':')[6];
+  functionNamed(name: string): FunctionPool | undefined {
     return [...this.functions.values()].find((p) => p.config.functionName === name);
+  }
+
+  /** The function a Lambda ARN (or `ARN:qualifier`) names, if it is one of the template's. */
+  functionForArn(arn: string): FunctionPool | undefined {
+    return this.functionNamed(arn.split(':')[6] ?? '');
+  }
+
+  private functionArn(pool: FunctionPool): string {
+    return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${pool.config.functionName}`;
+  }
+
+  /**
+   * EventBridge and other asynchronous callers: the event is accepted at once; Lambda retries a
+   * failing function twice before it gives the event up.
+   */
+  private invokeAsync(fn: FunctionPool, payload: unknown): void {
+    const body = JSON.stringify(payload);
+    void (async () => {
+      for (let attempt = 1; attempt <= ASYNC_ATTEMPTS; attempt++) {
+        const result = await fn.invoke(body).catch(() => undefined);
+        if (result && !result.errorType) return;
+      }
+      this.options.onLog?.(
+        fn.config.logicalId,
+        `ASYNC INVOKE FAILED ${ASYNC_ATTEMPTS} times; the event is dropped`,
+      );
+    })();
   }
 
   /** Secrets Manager's rotation: the rotation function's four steps, in order, each awaited. */
@@ -156,12 +282,134 @@ export class LocalCloud {
     }
   }
 
+  // ---------- event sources and rules ----------
+
+  private startSqsEventSources(sqs: SqsService, resolve: ValueResolver): void {
+    for (const [id, resource] of resourcesOfType(this.template, 'AWS::Serverless::Function')) {
+      const props = withGlobals(this.template, 'Function', resource.Properties);
+      for (const [name, event] of Object.entries(isObject(props.Events) ? props.Events : {})) {
+        if (!isObject(event) || event.Type !== 'SQS' || !isObject(event.Properties)) continue;
+        const p = event.Properties;
+        const where = `Resources.${id}.Properties.Events.${name}.Properties`;
+        const source = new SqsEventSource(
+          sqs,
+          this.functions.get(id)!,
+          {
+            queueArn: resolve(p.Queue, `${where}.Queue`),
+            batchSize: Number(p.BatchSize ?? 10),
+            reportBatchItemFailures:
+              Array.isArray(p.FunctionResponseTypes) &&
+              p.FunctionResponseTypes.includes('ReportBatchItemFailures'),
+            enabled: p.Enabled !== false,
+          },
+          (message) => this.options.onLog?.(id, `EVENT SOURCE ERROR ${message}`),
+        );
+        this.eventSources.push(source);
+        source.start();
+      }
+    }
+  }
+
+  private putRules(resolve: ValueResolver): void {
+    for (const rule of rulesFromTemplate(this.template, resolve)) {
+      const fn = this.functions.get(rule.functionId)!;
+      this.bus.putRule({
+        name: rule.name,
+        ...(rule.scheduleExpression
+          ? { scheduleExpression: rule.scheduleExpression }
+          : { eventPattern: rule.eventPattern }),
+        state: rule.enabled ? 'ENABLED' : 'DISABLED',
+        targets: [
+          {
+            id: rule.functionId,
+            arn: this.functionArn(fn),
+            deliver: (payload) => this.invokeAsync(fn, payload),
+            ...(rule.input ? { input: rule.input } : {}),
+            ...(rule.retryPolicy ? { retryPolicy: rule.retryPolicy } : {}),
+          },
+        ],
+      });
+    }
+  }
+
+  // ---------- services of the local cloud's own ----------
+
+  private async startLambdaApi(): Promise<RunningService> {
+    const plane = await startLambdaControlPlane(this.registry, {
+      port: this.options.lambdaPort ?? 0,
+      invoke: async (functionName, _qualifier, payload, _clientContext, info) => {
+        const pool = this.functionNamed(functionName);
+        if (!pool) throw new Error(`${functionName} has no code in the local cloud`);
+        if (info && 'invocationType' in info && info.invocationType === 'Event') {
+          this.invokeAsync(pool, JSON.parse(payload.toString('utf8') || 'null'));
+          return {};
+        }
+        const result = await pool.invoke(payload);
+        return {
+          payload: result.payload,
+          ...(result.errorType ? { functionError: 'Unhandled' } : {}),
+          logTail: (result.logs ?? []).join('\n'),
+        };
+      },
+    });
+    return {
+      name: 'Lambda API',
+      implementation: 'local emulator (Invoke + control plane)',
+      endpoint: plane.endpoint,
+      close: () => plane.close(),
+    };
+  }
+
+  private async startTagging(): Promise<RunningService> {
+    const api = await startTaggingApi(this.registry);
+    return {
+      name: 'Resource Groups Tagging API',
+      implementation: 'local emulator',
+      endpoint: api.endpoint,
+      close: () => api.close(),
+    };
+  }
+
+  private async startEventBridge(): Promise<RunningService> {
+    const { server, endpoint } = await startAwsJsonServer(
+      eventBridgeService({
+        bus: this.bus,
+        resolveTarget: (arn) => {
+          const fn = this.functionForArn(arn);
+          return fn ? (payload) => this.invokeAsync(fn, payload) : undefined;
+        },
+      }),
+    );
+    return {
+      name: 'EventBridge',
+      implementation: 'local emulator (rules, schedules, PutEvents)',
+      endpoint,
+      close: async () => {
+        this.bus.close();
+        await closeServer(server);
+      },
+    };
+  }
+
+  /** Consul: the one at CONSUL_HTTP_ADDR when given, else the emulator with ACLs on. */
+  private async startConsul(): Promise<{ address: string; token?: string }> {
+    if (this.options.consulAddress) return { address: this.options.consulAddress };
+    const token = randomUUID();
+    const consul = await startConsulEmulator({ aclToken: token });
+    this.services.push({
+      name: 'Consul',
+      implementation: 'local emulator (catalog, config entries, connect CA, ACL)',
+      endpoint: consul.address,
+      close: () => consul.close(),
+    });
+    return { address: consul.address, token };
+  }
+
   /** Every environment through SHUTDOWN (extensions flush), then every service. */
   async stop(): Promise<void> {
+    await Promise.all(this.eventSources.splice(0).map((source) => source.stop()));
     await Promise.all([...this.functions.values()].map((pool) => pool.close()));
     this.functions.clear();
     for (const service of this.services.splice(0).reverse()) await service.close();
   }
 }
-
-export { LOCAL_CREDENTIALS, ExecutionEnvironment };

@@ -16,6 +16,8 @@ import { SecretStore, type Secret } from './secrets-manager/secret-store';
 import { ParameterStore } from './ssm/parameter-store';
 import { ssmService } from './ssm/ssm-service';
 import { LOCAL_CREDENTIALS } from './seed';
+import { QueueStore } from './sqs/queue-store';
+import { sqsService, startSqsServer, type SqsService } from './sqs/sqs-service';
 
 /** One running local service: where the SDK reaches it, and how to stop it. */
 export interface RunningService {
@@ -146,4 +148,11 @@ export async function startSsm(
     store,
     close: () => closeServer(server),
   };
+}
+
+/** SQS (emulated), with the poll / settle side the event source mappings use. */
+export async function startSqs(): Promise<RunningService & { sqs: SqsService }> {
+  const sqs = sqsService(new QueueStore());
+  const { endpoint, close } = await startSqsServer(sqs);
+  return { name: 'SQS', implementation: 'local emulator', endpoint, sqs, close };
 }

@@ -70,6 +70,8 @@ export interface InvokeResult {
   payload: Buffer;
   /** Set when the invoke failed (`X-Amz-Function-Error` on the Invoke API). */
   errorType?: string;
+  /** This invoke's lines as CloudWatch shows them, START to REPORT (the Invoke API's log tail). */
+  logs?: string[];
   durationMs: number;
   billedDurationMs: number;
   maxMemoryUsedMB: number;
@@ -119,6 +121,8 @@ interface Running {
  */
 export class ExecutionEnvironment {
   private running?: Running;
+  /** The current invoke's lines (from START to REPORT), for the Invoke API's log tail. */
+  private invokeLog?: string[];
   private queue: Promise<unknown> = Promise.resolve();
   private readonly sessionToken: string;
   private readonly logStream = `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomBytes(16).toString('hex')}`;
@@ -191,7 +195,10 @@ export class ExecutionEnvironment {
     }
     this.options.onTelemetry?.(event);
     const line = terminalLine(event);
-    if (line !== undefined) this.options.print?.(line);
+    if (line !== undefined) {
+      this.invokeLog?.push(line);
+      this.options.print?.(line);
+    }
   }
 
   // ---------- environment variables ----------
@@ -524,6 +531,7 @@ export class ExecutionEnvironment {
     const { requestId } = request;
     this.thaw();
     const started = performance.now();
+    this.invokeLog = [];
     this.publish(platform.start(requestId, request.traceId));
     const { outcome, done } = running.lifecycle.startInvoke(request);
     const crashed = running.runtime!.exited.then((e) => ({ crashed: e }));
@@ -598,10 +606,13 @@ export class ExecutionEnvironment {
     );
     if (reset) await this.stop(reset);
     else this.freeze();
+    const logs = this.invokeLog;
+    this.invokeLog = undefined;
     return {
       requestId,
       status,
       payload: result.body,
+      logs,
       ...(errorType ? { errorType } : {}),
       durationMs,
       billedDurationMs: Math.ceil(durationMs),

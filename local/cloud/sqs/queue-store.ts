@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { invalidParameter, queueDoesNotExist, sqsError } from './errors';
 import { isBinaryType, md5Hex, type MessageAttributeMap, type MessageAttributeValue } from './message-md5';
+import { LOCAL_ACCOUNT_ID } from '../../local-account';
 
 /**
  * The local SQS's state: standard queues, their messages, visibility timeouts, receive counts,
@@ -146,7 +147,7 @@ export class QueueStore {
   private closed = false;
 
   constructor(options: QueueStoreOptions = {}) {
-    this.accountId = options.accountId ?? '000000000000';
+    this.accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
     this.region = options.region ?? 'us-east-1';
     this.endpoint = options.endpoint ?? 'http://127.0.0.1:4566';
     this.clock = options.clock ?? Date.now;

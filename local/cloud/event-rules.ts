@@ -1,0 +1,46 @@
+import { withGlobals } from '../template/sam-globals';
+import { isObject, resourcesOfType, type Template } from '../template/template';
+import type { ValueResolver } from '../sandbox/function-config';
+
+/** An EventBridge rule a SAM `Schedule` or `EventBridgeRule` event creates, targeting its function. */
+export interface TemplateRule {
+  name: string;
+  functionId: string;
+  scheduleExpression?: string;
+  eventPattern?: unknown;
+  input?: string;
+  enabled: boolean;
+  retryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+}
+
+/** Rule names as SAM derives them: `<Function><Event>`, unless the event names its rule. */
+export function rulesFromTemplate(template: Template, resolve: ValueResolver): TemplateRule[] {
+  const rules: TemplateRule[] = [];
+  for (const [id, resource] of resourcesOfType(template, 'AWS::Serverless::Function')) {
+    const props = withGlobals(template, 'Function', resource.Properties);
+    for (const [eventName, event] of Object.entries(isObject(props.Events) ? props.Events : {})) {
+      if (!isObject(event) || !isObject(event.Properties)) continue;
+      const p = event.Properties;
+      const where = `Resources.${id}.Properties.Events.${eventName}.Properties`;
+      const state = p.State ?? (p.Enabled === false ? 'DISABLED' : 'ENABLED');
+      const common = {
+        name:
+          typeof p.RuleName === 'string'
+            ? p.RuleName
+            : typeof p.Name === 'string'
+              ? p.Name
+              : `${id}${eventName}`,
+        functionId: id,
+        enabled: resolve(state, `${where}.State`) !== 'DISABLED',
+        ...(p.Input !== undefined ? { input: resolve(p.Input, `${where}.Input`) } : {}),
+        ...(isObject(p.RetryPolicy) ? { retryPolicy: p.RetryPolicy as TemplateRule['retryPolicy'] } : {}),
+      };
+      if (event.Type === 'Schedule') {
+        rules.push({ ...common, scheduleExpression: resolve(p.Schedule, `${where}.Schedule`) });
+      } else if (event.Type === 'EventBridgeRule' || event.Type === 'CloudWatchEvent') {
+        rules.push({ ...common, eventPattern: p.Pattern });
+      }
+    }
+  }
+  return rules;
+}
