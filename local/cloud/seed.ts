@@ -203,6 +203,7 @@ export async function seed(
     } catch (e) {
       throw new Error(
         `Resources.${id} (${resource.Type}): the local cloud could not create it: ${(e as Error).message}`,
+        { cause: e },
       );
     }
   }
