@@ -9,6 +9,9 @@ import { TemplateSyntaxError } from '../template/cfn-yaml';
 import { ensureNodeRuntime, parseNodeRuntime } from '../sandbox/node-runtime';
 import { loadTemplate, type Template } from '../template/template';
 
+// The tooling runs on the developer's Node (≥ 20.19); the functions run on their runtime's own Node.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /**
  * `npm run invoke -- <LogicalId> [--event events/….json] [--warm N] [--no-freeze]`: builds the
  * function and its layers, runs them in the local sandbox like `sam local invoke` (logs and REPORT

@@ -70,8 +70,8 @@ function describe(
     }
     case 'AWS::SecretsManager::Secret': {
       const name = literal(props, 'Name') ?? id;
-      // Secrets Manager ARNs end in a random suffix; the local one is fixed so Ref stays stable.
-      return { type, ref: arn('secretsmanager', `secret:${name}-local0`), attributes: { Id: name } };
+      // `Ref` is the ARN, whose random suffix Secrets Manager picks when seeding creates the secret.
+      return { type, ref: arn('secretsmanager', `secret:${name}`), attributes: { Id: name } };
     }
     case 'AWS::SQS::Queue': {
       const name = literal(props, 'QueueName') ?? id;

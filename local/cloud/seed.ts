@@ -153,13 +153,15 @@ const seeders: Record<string, Seeder> = {
         });
       } else secretString = RandomPassword;
     }
-    await sm.send(
+    const created = await sm.send(
       new CreateSecretCommand({
         Name: physical.attributes.Id!,
         ...(secretString !== undefined ? { SecretString: secretString } : {}),
         ...(typeof props.Description === 'string' ? { Description: props.Description } : {}),
       }),
     );
+    // Secrets Manager picks the ARN's random suffix; `Ref` gives that ARN from now on.
+    physical.ref = created.ARN!;
     return generate ? 'generated value' : 'declared value';
   },
   'AWS::SQS::Queue': async (_id, props, physical, { endpoints }) => {

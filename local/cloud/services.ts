@@ -16,6 +16,8 @@ import { SecretStore, type Secret } from './secrets-manager/secret-store';
 import { ParameterStore } from './ssm/parameter-store';
 import { ssmService } from './ssm/ssm-service';
 import { LOCAL_CREDENTIALS } from './seed';
+import { SANDBOX_CREDENTIALS } from '../sandbox/execution-environment';
+import s3rverAccount from 's3rver/lib/models/account';
 import { QueueStore } from './sqs/queue-store';
 import { sqsService, startSqsServer, type SqsService } from './sqs/sqs-service';
 
@@ -64,9 +66,11 @@ export async function startS3(): Promise<RunningService> {
     port: 0,
     silent: true,
     directory,
-    // The sandbox's functions sign with their own local credentials.
-    allowMismatchedSignatures: true,
   });
+  // s3rver verifies signatures against the keys it knows: the local cloud's and the functions'.
+  for (const { accessKeyId, secretAccessKey } of [LOCAL_CREDENTIALS, SANDBOX_CREDENTIALS]) {
+    s3rverAccount.DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
+  }
   const { port } = await s3.run();
   return {
     name: 'S3',

@@ -29,7 +29,7 @@ import { forEachLine } from './line-splitter';
 import { platform, terminalLine, type InvokeStatus } from './platform-records';
 import { ProcessGroup } from './process-group';
 import { peakResidentBytes } from './memory';
-import { runtimeClientBundle } from './runtime-client-bundle';
+import { runtimeClientBundle, runtimeModulesDir } from './runtime-client-bundle';
 import { FrameDecoder } from './runtime-client/log-frames';
 import { runtimeRoutes } from './runtime-api';
 import { telemetryRoutes } from './telemetry-api';
@@ -78,6 +78,12 @@ export interface InvokeResult {
   initDurationMs?: number;
 }
 
+/** The execution role's stand-in: what functions sign their AWS calls with, locally (the session token is per environment). */
+export const SANDBOX_CREDENTIALS = {
+  accessKeyId: 'ASIALOCALSANDBOX0000',
+  secretAccessKey: 'local-sandbox-secret-access-key',
+};
+
 /** Shutdown window with external extensions; the runtime gets the first part of it. */
 export const SHUTDOWN_WINDOW_MS = 2000;
 const RUNTIME_SIGTERM_MS = 300;
@@ -94,8 +100,21 @@ const WITHHELD_FROM_EXTENSIONS = [
   'AWS_XRAY_DAEMON_ADDRESS',
 ];
 
-const sleep = (ms: number) =>
-  new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), Math.max(0, ms)).unref());
+/** Resolves 'timeout' no earlier than `ms` from now (timers may fire a little early against performance.now). */
+function sleep(ms: number): Promise<'timeout'> {
+  const until = performance.now() + ms;
+  return new Promise((resolve) => {
+    const check = () => {
+      const left = until - performance.now();
+      if (left <= 0) resolve('timeout');
+      else setTimeout(check, Math.ceil(left)).unref();
+    };
+    check();
+  });
+}
+
+/** Milliseconds since `started`, to the 0.01 ms Lambda reports; billed duration is its ceiling. */
+const elapsedMs = (started: number) => Math.round((performance.now() - started) * 100) / 100;
 
 const traceId = () =>
   `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
@@ -206,11 +225,7 @@ export class ExecutionEnvironment {
   private runtimeEnv(): Record<string, string> {
     const c = this.config;
     const region = this.options.region ?? 'us-east-1';
-    const creds = this.options.credentials ?? {
-      accessKeyId: 'ASIALOCALSANDBOX0000',
-      secretAccessKey: 'local-sandbox-secret-access-key',
-      sessionToken: this.sessionToken,
-    };
+    const creds = this.options.credentials ?? { ...SANDBOX_CREDENTIALS, sessionToken: this.sessionToken };
     const opt = this.running!.optDir;
     const nodeBin = dirname(this.options.nodePath);
     const major = c.runtime.replace(/^nodejs(\d+).*$/, '$1');
@@ -236,9 +251,13 @@ export class ExecutionEnvironment {
       AWS_LAMBDA_RUNTIME_API: this.apiAddress,
       LAMBDA_TASK_ROOT: c.codeDir,
       LAMBDA_RUNTIME_DIR: dirname(runtimeClientBundle()),
-      NODE_PATH: [`${opt}/nodejs/node${major}/node_modules`, `${opt}/nodejs/node_modules`, c.codeDir].join(
-        ':',
-      ),
+      // Lambda's order: layers' modules, the runtime's (AWS SDK v3), then the task root.
+      NODE_PATH: [
+        `${opt}/nodejs/node${major}/node_modules`,
+        `${opt}/nodejs/node_modules`,
+        runtimeModulesDir(),
+        c.codeDir,
+      ].join(':'),
       TZ: ':UTC',
       LANG: 'en_US.UTF-8',
       PATH: `${nodeBin}:/usr/local/bin:/usr/bin:/bin:${opt}/bin`,
@@ -352,7 +371,7 @@ export class ExecutionEnvironment {
     );
 
     const fail = async (errorType: string, message: string, status: InvokeStatus = 'failure') => {
-      const durationMs = performance.now() - started;
+      const durationMs = elapsedMs(started);
       this.publish(platform.initRuntimeDone(status, phase, errorType));
       this.publish(platform.initReport(status, durationMs, phase, errorType));
       await this.stop('failure');
@@ -422,7 +441,7 @@ export class ExecutionEnvironment {
         `Runtime exited without providing a reason (${describeExit(outcome.exited)})`,
       );
     }
-    const durationMs = performance.now() - started;
+    const durationMs = elapsedMs(started);
     this.publish(platform.initRuntimeDone('success', phase));
     this.publish(platform.initReport('success', durationMs, phase));
     running.initBacklog = [];
@@ -588,7 +607,7 @@ export class ExecutionEnvironment {
         reset = 'failure';
       }
     }
-    const durationMs = performance.now() - started;
+    const durationMs = elapsedMs(started);
     const maxMemoryUsedMB = Math.ceil(peakResidentBytes(this.groups()) / (1024 * 1024));
     this.publish(
       platform.report(

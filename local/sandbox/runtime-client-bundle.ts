@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -24,4 +24,27 @@ export function runtimeClientBundle(): string {
   });
   bundled = outfile;
   return outfile;
+}
+
+/**
+ * The runtime's own modules, as Lambda's Node.js runtime ships AWS SDK v3 in /var/runtime: a folder
+ * whose `@aws-sdk` links to the project's installed SDK clients, so functions bundled with
+ * `External: ['@aws-sdk/*']` find them, and nothing else of the project's dependencies.
+ */
+let runtimeModules: string | undefined;
+
+export function runtimeModulesDir(): string {
+  if (runtimeModules) return runtimeModules;
+  const dir = join(__dirname, '..', '..', 'build', '.sandbox', 'runtime-node-modules');
+  const link = join(dir, '@aws-sdk');
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(link)) {
+    try {
+      symlinkSync(join(__dirname, '..', '..', 'node_modules', '@aws-sdk'), link, 'dir');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  runtimeModules = dir;
+  return dir;
 }

@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { projectRoot } from '../checks/test-fixtures';
+
+const run = promisify(execFile);
+
+async function start(
+  cwd: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [join(projectRoot, 'node_modules/tsx/dist/cli.mjs'), join(projectRoot, 'local/cli/start.ts'), ...args],
+      {
+        cwd,
+        timeout: 240_000,
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('npm start', () => {
+  it('--smoke starts the application, checks every route and function, and stops cleanly', async () => {
+    const { code, stdout } = await start(projectRoot, '--smoke', '--http-port', '0', '--lambda-port', '0');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/✓ DynamoDB \(dynalite\) \(\d+ ms\)/);
+    expect(stdout).toMatch(/^GET \/hello \(HttpApi → HelloFunction\)\s+http:\/\/127\.0\.0\.1:\d+\/hello$/m);
+    expect(stdout).toMatch(/^PASS route GET \/hello/m);
+    expect(stdout).toMatch(/^PASS function HelloFunction/m);
+    expect(stdout).toMatch(/^\d+ passed, 0 failed$/m);
+    expect(stdout.trim().endsWith('stopped')).toBe(true);
+  });
+
+  it('--smoke exits 1 when a function fails, naming it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'start-fail-'));
+    for (const f of ['template.yaml', 'functions', 'events'])
+      cpSync(join(projectRoot, f), join(root, f), { recursive: true });
+    symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'));
+    writeFileSync(
+      join(root, 'functions/hello/index.ts'),
+      "export const handler = async () => { throw new Error('broken on purpose'); };\n",
+    );
+    const { code, stdout } = await start(root, '--smoke', '--http-port', '0', '--lambda-port', '0');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^FAIL function HelloFunction .*broken on purpose/m);
+    expect(stdout).toMatch(/^0 passed, 2 failed$/m);
+  });
+
+  it('names the port in use and the flag that changes it', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const { port } = busy.address() as AddressInfo;
+    const { code, stderr } = await start(projectRoot, '--http-port', String(port));
+    busy.close();
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe(
+      `start: port ${port} is already in use on 127.0.0.1; choose another with --http-port <port>`,
+    );
+  });
+
+  it('refuses bad flags and a template it cannot run, with one line and exit 2', async () => {
+    const flags = await start(projectRoot, '--http-port', 'eighty');
+    expect(flags.code).toBe(2);
+    expect(flags.stderr.trim()).toBe('start: --http-port takes a port number from 0 to 65535, got "eighty"');
+
+    const root = mkdtempSync(join(tmpdir(), 'start-bad-'));
+    const template = readFileSync(join(projectRoot, 'template.yaml'), 'utf8').replace(
+      '      DefaultRouteSettings:',
+      '      Auth:\n        DefaultAuthorizer: Jwt\n        Authorizers:\n          Jwt:\n            JwtConfiguration: { issuer: https://issuer.example, audience: [a] }\n            IdentitySource: $request.header.Authorization\n      DefaultRouteSettings:',
+    );
+    writeFileSync(join(root, 'template.yaml'), template);
+    const unsupported = await start(root, '--smoke');
+    expect(unsupported.code).toBe(2);
+    expect(unsupported.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^start: .*HttpApi.*Jwt/)]);
+  });
+});

@@ -1,0 +1,270 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { slsFunctionKey } from '../checks/parity-check';
+import { apiRoutes, UnsupportedRouteError, type ApiRoute } from '../cloud/api-gateway/routes-from-template';
+import { startApiGateway, type ApiGatewayHandle } from '../cloud/api-gateway/gateway';
+import { LocalCloud } from '../cloud/local-cloud';
+import { assertPortFree, PortInUseError } from '../cloud/ports';
+import { LOCAL_CREDENTIALS } from '../cloud/seed';
+import { FunctionConfigError } from '../sandbox/function-config';
+import { TemplateSyntaxError } from '../template/cfn-yaml';
+import { loadTemplate } from '../template/template';
+
+// The tooling runs on the developer's Node (≥ 20.19); the functions run on their runtime's own Node.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * `npm start [-- --http-port 3000 --lambda-port 3001 --no-freeze --smoke]`: the whole application
+ * of template.yaml on the local cloud, with its HTTP APIs on --http-port and the Lambda Invoke API
+ * on --lambda-port. `--smoke` exercises every route and function once, prints one line per check,
+ * stops, and exits 1 if any failed.
+ */
+const USAGE = 'usage: npm start -- [--http-port <port>] [--lambda-port <port>] [--no-freeze] [--smoke]';
+
+class UsageError extends Error {}
+
+interface Args {
+  httpPort: number;
+  lambdaPort: number;
+  freeze: boolean;
+  smoke: boolean;
+}
+
+function port(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`${flag} takes a port number from 0 to 65535, got "${value}"`);
+  return n;
+}
+
+function parse(argv: string[]): Args {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'http-port': { type: 'string' },
+        'lambda-port': { type: 'string' },
+        'no-freeze': { type: 'boolean' },
+        smoke: { type: 'boolean' },
+      },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (${USAGE})`);
+    return {
+      httpPort: port(values['http-port'], '--http-port', 3000),
+      lambdaPort: port(values['lambda-port'], '--lambda-port', 3001),
+      freeze: !values['no-freeze'],
+      smoke: values.smoke === true,
+    };
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${(e as Error).message.split('. ')[0]} (${USAGE})`);
+  }
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function printSummary(cloud: LocalCloud, gateway: ApiGatewayHandle, apiKey: string): void {
+  say('\nEndpoints');
+  say(
+    table([
+      ['what', 'where'],
+      ...gateway.routes.map((r) => [
+        `${r.routeKey} (${r.apiLogicalId} → ${r.functionLogicalId})`,
+        `${gateway.url}${r.path === '$default' ? '/' : r.path}`,
+      ]),
+      [
+        'Lambda Invoke API',
+        `aws lambda invoke --endpoint-url ${cloud.endpoints.lambda} --function-name <name> out.json`,
+      ],
+      ...cloud.services
+        .filter((s) => s.name !== 'Lambda API')
+        .map((s) => [`${s.name} (${s.implementation})`, s.endpoint]),
+    ]),
+  );
+  say('\nFunctions');
+  say(
+    table([
+      ['function', 'runtime', 'memory', 'timeout', 'layers'],
+      ...[...cloud.functions.values()].map(({ config: c }) => [
+        c.logicalId,
+        c.runtime,
+        `${c.memorySizeMb} MB`,
+        `${c.timeoutSeconds} s`,
+        String(c.layerDirs.length),
+      ]),
+    ]),
+  );
+  if (cloud.seeded.length) {
+    say('\nSeeded');
+    say(
+      table([
+        ['resource', 'type', 'name', ''],
+        ...cloud.seeded.map((s) => [s.logicalId, s.type, s.name, s.detail]),
+      ]),
+    );
+  }
+  say(
+    `\nLocal credentials (SigV4 for AWS_IAM routes): AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=<${LOCAL_CREDENTIALS.secretAccessKey}>`,
+  );
+  say(`API key for routes with ApiKeyRequired: x-api-key: ${apiKey}`);
+}
+
+/** The sample event for a function: the first file in events/<serverless key>/, else `{}`. */
+function sampleEvent(root: string, logicalId: string): string {
+  const dir = join(root, 'events', slsFunctionKey(logicalId));
+  if (!existsSync(dir)) return '{}';
+  const first = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()[0];
+  return first ? readFileSync(join(dir, first), 'utf8') : '{}';
+}
+
+interface Check {
+  name: string;
+  run: () => Promise<string | undefined>;
+}
+
+/** One check per route (through the gateway, as a client would) and per function (through the Invoke API). */
+function smokeChecks(root: string, cloud: LocalCloud, gateway: ApiGatewayHandle, apiKey: string): Check[] {
+  const lambda = new LambdaClient({
+    endpoint: cloud.endpoints.lambda,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const routeChecks = gateway.routes
+    .filter((r: ApiRoute) => !r.path.includes('{') && r.path !== '$default' && r.auth.type === 'NONE')
+    .map((r) => ({
+      name: `route ${r.routeKey}`,
+      run: async () => {
+        const method = r.method === 'ANY' ? 'GET' : r.method;
+        const res = await fetch(`${gateway.url}${r.path}`, {
+          method,
+          headers: r.apiKeyRequired ? { 'x-api-key': apiKey } : {},
+        });
+        return res.status < 500 ? undefined : `HTTP ${res.status}: ${await res.text()}`;
+      },
+    }));
+  const functionChecks = [...cloud.functions.keys()].map((id) => ({
+    name: `function ${id}`,
+    run: async () => {
+      const out = await lambda.send(
+        new InvokeCommand({
+          FunctionName: cloud.functions.get(id)!.config.functionName,
+          Payload: Buffer.from(sampleEvent(root, id)),
+        }),
+      );
+      return out.FunctionError
+        ? `${out.FunctionError}: ${Buffer.from(out.Payload ?? []).toString('utf8')}`
+        : undefined;
+    },
+  }));
+  return [...routeChecks, ...functionChecks];
+}
+
+async function runSmoke(checks: Check[]): Promise<number> {
+  let failed = 0;
+  for (const check of checks) {
+    const started = performance.now();
+    let problem: string | undefined;
+    try {
+      problem = await check.run();
+    } catch (e) {
+      problem = (e as Error).message;
+    }
+    const ms = (performance.now() - started).toFixed(0);
+    if (problem) failed++;
+    say(`${problem ? 'FAIL' : 'PASS'} ${check.name} (${ms} ms)${problem ? ` — ${problem}` : ''}`);
+  }
+  say(`${checks.length - failed} passed, ${failed} failed`);
+  return failed;
+}
+
+async function main(): Promise<number> {
+  const root = process.cwd();
+  const args = parse(process.argv.slice(2));
+  if (args.httpPort) await assertPortFree(args.httpPort, '--http-port');
+  if (args.lambdaPort) await assertPortFree(args.lambdaPort, '--lambda-port');
+  const template = loadTemplate(join(root, 'template.yaml'));
+  const routes = apiRoutes(template);
+  say('Starting the local cloud from template.yaml');
+  const cloud = await LocalCloud.start({
+    root,
+    template,
+    freeze: args.freeze,
+    lambdaPort: args.lambdaPort,
+    ...(process.env.CONSUL_HTTP_ADDR ? { consulAddress: process.env.CONSUL_HTTP_ADDR } : {}),
+    onStep: (step, ms) => say(`  ✓ ${step} (${ms.toFixed(0)} ms)`),
+    onLog: args.smoke ? undefined : (id, line) => say(`[${id}] ${line}`),
+  });
+  const apiKey = `local-${randomBytes(12).toString('hex')}`;
+  let gateway: ApiGatewayHandle;
+  try {
+    gateway = await startApiGateway({
+      routes,
+      port: args.httpPort,
+      apiKeys: [apiKey],
+      credentials: (id) =>
+        id === LOCAL_CREDENTIALS.accessKeyId ? LOCAL_CREDENTIALS.secretAccessKey : undefined,
+      invoke: async (logicalId, event) => {
+        const result = await cloud.invoke(logicalId, event);
+        return { payload: result.payload, ...(result.errorType ? { errorType: result.errorType } : {}) };
+      },
+    });
+  } catch (e) {
+    await cloud.stop();
+    throw e;
+  }
+  printSummary(cloud, gateway, apiKey);
+
+  const stop = async () => {
+    say('\nStopping: every environment through SHUTDOWN, then the services');
+    await gateway.close();
+    await cloud.stop();
+    say('stopped');
+  };
+  if (args.smoke) {
+    say('\nSmoke checks');
+    const failed = await runSmoke(smokeChecks(root, cloud, gateway, apiKey));
+    await stop();
+    return failed ? 1 : 0;
+  }
+  say('\nReady. Ctrl-C stops everything.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await stop();
+  return 0;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (e: Error) => {
+    process.stderr.write(`start: ${e.message}\n`);
+    const badInput = [
+      UsageError,
+      PortInUseError,
+      FunctionConfigError,
+      TemplateSyntaxError,
+      UnsupportedRouteError,
+    ].some((t) => e instanceof t);
+    process.exitCode = badInput ? 2 : 1;
+  },
+);
