@@ -1,7 +1,15 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -82,5 +90,44 @@ describe('npm start', () => {
     const unsupported = await start(root, '--smoke');
     expect(unsupported.code).toBe(2);
     expect(unsupported.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^start: .*HttpApi.*Jwt/)]);
+  });
+
+  it('serves until Ctrl-C, then shuts every environment down and leaves no process', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(projectRoot, 'node_modules/tsx/dist/cli.mjs'),
+        join(projectRoot, 'local/cli/start.ts'),
+        '--http-port',
+        '0',
+        '--lambda-port',
+        '0',
+      ],
+      { cwd: projectRoot },
+    );
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    while (!stdout.includes('Ready.')) await new Promise((r) => setTimeout(r, 50));
+    const url = /^GET \/hello \(HttpApi → HelloFunction\)\s+(\S+)$/m.exec(stdout)![1]!;
+    const res = await fetch(url);
+    expect(await res.json()).toEqual({ message: 'hello world' });
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/^\[HelloFunction\] REPORT RequestId: /m);
+    expect(stdout.trim().endsWith('stopped')).toBe(true);
+    // No runtime left working in the function's task root.
+    const taskRoot = join(projectRoot, 'build', 'HelloFunction');
+    const left = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readlinkSync(`/proc/${p}/cwd`) === taskRoot;
+        } catch {
+          return false;
+        }
+      });
+    expect(left).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { apiRoutes, UnsupportedRouteError, type ApiRoute } from '../cloud/api-ga
 import { startApiGateway, type ApiGatewayHandle } from '../cloud/api-gateway/gateway';
 import { LocalCloud } from '../cloud/local-cloud';
 import { assertPortFree, PortInUseError } from '../cloud/ports';
-import { LOCAL_CREDENTIALS } from '../cloud/seed';
+import { LOCAL_CREDENTIALS, parseSeedData, SeedDataError } from '../cloud/seed';
 import { FunctionConfigError } from '../sandbox/function-config';
 import { TemplateSyntaxError } from '../template/cfn-yaml';
 import { loadTemplate } from '../template/template';
@@ -204,9 +204,13 @@ async function main(): Promise<number> {
   const template = loadTemplate(join(root, 'template.yaml'));
   const routes = apiRoutes(template);
   say('Starting the local cloud from template.yaml');
+  const sampleData = join(root, 'local/cloud/sample-data.json');
   const cloud = await LocalCloud.start({
     root,
     template,
+    ...(existsSync(sampleData)
+      ? { seedData: parseSeedData(readFileSync(sampleData, 'utf8'), 'local/cloud/sample-data.json') }
+      : {}),
     freeze: args.freeze,
     lambdaPort: args.lambdaPort,
     ...(process.env.CONSUL_HTTP_ADDR ? { consulAddress: process.env.CONSUL_HTTP_ADDR } : {}),
@@ -264,6 +268,7 @@ main().then(
       FunctionConfigError,
       TemplateSyntaxError,
       UnsupportedRouteError,
+      SeedDataError,
     ].some((t) => e instanceof t);
     process.exitCode = badInput ? 2 : 1;
   },

@@ -23,7 +23,7 @@ import {
 import { projectRoot } from '../checks/test-fixtures';
 import { spawnedGroupIds, survivingGroups } from '../sandbox/process-group';
 import { LocalCloud } from './local-cloud';
-import { LOCAL_CREDENTIALS } from './seed';
+import { LOCAL_CREDENTIALS, parseSeedData } from './seed';
 
 let cloud: LocalCloud;
 const sdk = { region: 'us-east-1', credentials: LOCAL_CREDENTIALS };
@@ -134,5 +134,21 @@ describe('local cloud', () => {
       .VersionIdsToStages!;
     expect(stages[before.VersionId!]).toEqual(['AWSPREVIOUS']);
     expect(stages[after.VersionId!]).toContain('AWSCURRENT');
+  });
+});
+
+describe('sample data file', () => {
+  it('accepts the documented shape and refuses anything else with the file and the rule', () => {
+    expect(parseSeedData('{"dynamodb":{"T":[{"pk":"a"}]},"s3":{"B":{"k":"v"}}}', 'f.json')).toEqual({
+      dynamodb: { T: [{ pk: 'a' }] },
+      s3: { B: { k: 'v' } },
+    });
+    expect(() => parseSeedData('{"dynamodb":{"T":{"pk":"a"}}}', 'f.json')).toThrow(
+      'f.json: "dynamodb" maps each table\'s logical id to a list of items (objects)',
+    );
+    expect(() => parseSeedData('{"s3":{"B":{"k":1}}}', 'f.json')).toThrow(
+      'f.json: "s3" maps each bucket\'s logical id to {key: text}',
+    );
+    expect(() => parseSeedData('{nope', 'f.json')).toThrow(/^f\.json: not valid JSON/);
   });
 });

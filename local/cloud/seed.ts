@@ -40,6 +40,43 @@ export interface SeedData {
   s3?: Record<string, Record<string, string>>;
 }
 
+export class SeedDataError extends Error {}
+
+/** Reads a sample-data file, refusing anything but `{dynamodb?: {Id: [item…]}, s3?: {Id: {key: text}}}`. */
+export function parseSeedData(text: string, file: string): SeedData {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new SeedDataError(`${file}: not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (!isObject(doc)) throw new SeedDataError(`${file}: expected an object with "dynamodb" and "s3"`);
+  const data: SeedData = {};
+  if (doc.dynamodb !== undefined) {
+    if (
+      !isObject(doc.dynamodb) ||
+      !Object.values(doc.dynamodb).every((items) => Array.isArray(items) && items.every(isObject))
+    ) {
+      throw new SeedDataError(
+        `${file}: "dynamodb" maps each table's logical id to a list of items (objects)`,
+      );
+    }
+    data.dynamodb = doc.dynamodb as SeedData['dynamodb'];
+  }
+  if (doc.s3 !== undefined) {
+    if (
+      !isObject(doc.s3) ||
+      !Object.values(doc.s3).every(
+        (objects) => isObject(objects) && Object.values(objects).every((v) => typeof v === 'string'),
+      )
+    ) {
+      throw new SeedDataError(`${file}: "s3" maps each bucket's logical id to {key: text}`);
+    }
+    data.s3 = doc.s3 as SeedData['s3'];
+  }
+  return data;
+}
+
 export interface SeededResource {
   logicalId: string;
   type: string;
@@ -103,9 +140,7 @@ const seeders: Record<string, Seeder> = {
     return `key ${name} (HASH)`;
   },
   'AWS::S3::Bucket': async (_id, _props, physical, { endpoints }) => {
-    await client(S3Client, endpoints.s3, { forcePathStyle: true }).send(
-      new CreateBucketCommand({ Bucket: physical.ref }),
-    );
+    await client(S3Client, endpoints.s3).send(new CreateBucketCommand({ Bucket: physical.ref }));
     return 'empty';
   },
   'AWS::SSM::Parameter': async (_id, props, physical, { endpoints }) => {
@@ -218,7 +253,7 @@ export async function seed(
   for (const [id, objects] of Object.entries(data.s3 ?? {})) {
     const bucket = resources.get(id);
     if (!bucket) throw new Error(`seed data names bucket ${id}, which template.yaml does not declare`);
-    const s3 = client(S3Client, endpoints.s3, { forcePathStyle: true });
+    const s3 = client(S3Client, endpoints.s3);
     for (const [key, body] of Object.entries(objects))
       await s3.send(new PutObjectCommand({ Bucket: bucket.ref, Key: key, Body: body }));
   }
