@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { InvokeCommand, LambdaClient, ListTagsCommand } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, ListTagsCommand, TagResourceCommand } from '@aws-sdk/client-lambda';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -24,8 +24,10 @@ import { projectRoot } from '../checks/test-fixtures';
 import { spawnedGroupIds, survivingGroups } from '../sandbox/process-group';
 import { LocalCloud } from './local-cloud';
 import { LOCAL_CREDENTIALS, parseSeedData } from './seed';
+import { ManualClock } from './eventbridge/manual-clock';
 
 let cloud: LocalCloud;
+const clock = new ManualClock(Date.parse('2026-11-21T12:00:00Z'));
 const sdk = { region: 'us-east-1', credentials: LOCAL_CREDENTIALS };
 
 beforeAll(async () => {
@@ -34,6 +36,7 @@ beforeAll(async () => {
   symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'));
   cloud = await LocalCloud.start({
     root,
+    clock,
     seedData: {
       dynamodb: { ItemsTable: [{ pk: 'seed', note: 'from seed data' }] },
       s3: { ArchiveBucket: { 'hello.txt': 'hello from s3' } },
@@ -100,6 +103,10 @@ describe('local cloud', () => {
     // The watcher's pattern rule matched the CreateFunction events of the start-up.
     await waitFor(itemExists('created#ReaderFunction'), 'the watcher to record ReaderFunction');
     await waitFor(itemExists('created#app-rotator'), 'the watcher to record app-rotator');
+    // Re-tagging through the API emits TagResource20170331v2, which the same rule matches.
+    await lambda.send(new TagResourceCommand({ Resource: arn, Tags: { team: 'platform' } }));
+    expect((await lambda.send(new ListTagsCommand({ Resource: arn }))).Tags).toEqual({ team: 'platform' });
+    await waitFor(itemExists('tagged#app-rotator'), 'the watcher to record the tagging');
   });
 
   it('drives an SQS event source with partial batch failures, redriving poison to the DLQ', async () => {
@@ -115,6 +122,12 @@ describe('local cloud', () => {
       return Messages?.length ? Messages : undefined;
     }, 'the poison message in the DLQ');
     expect(dead.map((m) => m.Body)).toEqual(['poison']);
+  });
+
+  it('runs a Schedule rule’s function with its Input when the schedule fires', async () => {
+    expect(await itemExists('tick#scheduled')()).toBeUndefined();
+    await clock.advance(5 * 60 * 1000);
+    await waitFor(itemExists('tick#scheduled'), 'the scheduled run');
   });
 
   it('rotates a secret by running the rotation function through its four steps', async () => {

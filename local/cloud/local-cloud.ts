@@ -16,7 +16,7 @@ import { isObject, loadTemplate, resourcesOfType, type Template } from '../templ
 import { startAwsJsonServer } from './aws-json-protocol';
 import { startConsulEmulator } from './consul/consul-api';
 import { rulesFromTemplate } from './event-rules';
-import { LocalEventBus } from './eventbridge/event-bus';
+import { LocalEventBus, type Clock } from './eventbridge/event-bus';
 import { eventBridgeService } from './eventbridge/eventbridge-service';
 import { FunctionPool } from './function-pool';
 import { FunctionRegistry, startLambdaControlPlane, startTaggingApi } from './lambda-control-plane';
@@ -46,6 +46,8 @@ export interface LocalCloudOptions {
   lambdaPort?: number;
   /** A real Consul to use instead of the emulator (CONSUL_HTTP_ADDR). */
   consulAddress?: string;
+  /** The clock schedules run on (tests move a manual one instead of waiting minutes). */
+  clock?: Clock;
   /** Called as each start-up step finishes, with its duration. */
   onStep?: (step: string, ms: number) => void;
   /** Each function's log lines as CloudWatch would show them. */
@@ -90,7 +92,7 @@ export class LocalCloud {
   readonly functions = new Map<string, FunctionPool>();
   readonly eventSources: SqsEventSource[] = [];
   readonly registry = new FunctionRegistry({ region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
-  readonly bus = new LocalEventBus({ account: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
+  readonly bus: LocalEventBus;
   seeded: SeededResource[] = [];
   resources = new Map<string, PhysicalResource>();
   endpoints!: CloudEndpoints;
@@ -98,7 +100,13 @@ export class LocalCloud {
   /** Consul's HTTP address and the ACL token the local cloud made for it. */
   consul!: { address: string; token?: string };
 
-  private constructor(private readonly options: LocalCloudOptions) {}
+  private constructor(private readonly options: LocalCloudOptions) {
+    this.bus = new LocalEventBus({
+      account: LOCAL_ACCOUNT_ID,
+      region: LOCAL_REGION,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  }
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
     const cloud = new LocalCloud(options);
