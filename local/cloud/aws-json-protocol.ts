@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { readBody } from '../http-body';
 
 /**
  * The AWS JSON protocol (1.0 / 1.1) as a real service speaks it, for the local cloud's emulators:
@@ -40,21 +41,6 @@ export interface AwsJsonService {
 }
 
 const BODY_LIMIT = 16 * 1024 * 1024;
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > BODY_LIMIT)
-        reject(new AwsError('RequestEntityTooLargeException', 'Request body too large', 413));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 /** Credential and region from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, …`. */
 function signer(req: IncomingMessage): { accessKeyId: string; region: string } {
@@ -124,7 +110,11 @@ export function awsJsonHandler(service: AwsJsonService): (req: IncomingMessage, 
       const operation = service.operations[target.slice(prefix.length)];
       if (!operation)
         throw new AwsError('UnknownOperationException', `${target} is not implemented by the local emulator`);
-      const raw = await readBody(req);
+      const raw = await readBody(
+        req,
+        BODY_LIMIT,
+        () => new AwsError('RequestEntityTooLargeException', 'Request body too large', 413),
+      );
       let input: unknown;
       try {
         input = raw.length ? JSON.parse(raw.toString('utf8')) : {};

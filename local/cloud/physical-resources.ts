@@ -1,11 +1,6 @@
-import type { Template } from '../template/template';
-import { isObject } from '../template/template';
-import {
-  LOCAL_ACCOUNT_ID,
-  LOCAL_REGION,
-  FunctionConfigError,
-  type ValueResolver,
-} from '../sandbox/function-config';
+import { LOCAL_ACCOUNT_ID, LOCAL_PSEUDO_PARAMETERS, LOCAL_REGION } from '../local-account';
+import { FunctionConfigError, type ValueResolver } from '../sandbox/function-config';
+import { isObject, type Template } from '../template/template';
 
 /**
  * What each template resource is called in the local cloud — the value `Ref` and `Fn::GetAtt` give —
@@ -142,14 +137,7 @@ export function cloudResolver(
   resources: Map<string, PhysicalResource>,
   parameterOverrides: Record<string, string> = {},
 ): ValueResolver {
-  const pseudo: Record<string, string> = {
-    'AWS::AccountId': LOCAL_ACCOUNT_ID,
-    'AWS::Region': LOCAL_REGION,
-    'AWS::Partition': 'aws',
-    'AWS::URLSuffix': 'amazonaws.com',
-    'AWS::StackName': 'local',
-    'AWS::StackId': arn('cloudformation', 'stack/local/local'),
-  };
+  const pseudo = LOCAL_PSEUDO_PARAMETERS;
   const ref = (name: string, where: string): string => {
     if (name in pseudo) return pseudo[name]!;
     if (name in parameterOverrides) return parameterOverrides[name]!;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { artifactsDir } from '../build/build';
 import { withGlobals } from '../template/sam-globals';
 import { isObject, type Template } from '../template/template';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-account';
+import { LOCAL_ACCOUNT_ID, LOCAL_PSEUDO_PARAMETERS, LOCAL_REGION } from '../local-account';
 
 /** Everything the sandbox needs to know about one function, resolved from template.yaml once. */
 export interface FunctionConfig {
@@ -35,13 +35,7 @@ export type ValueResolver = (value: unknown, where: string) => string;
 export { LOCAL_ACCOUNT_ID, LOCAL_REGION };
 
 export function defaultResolver(template: Template): ValueResolver {
-  const pseudo: Record<string, string> = {
-    'AWS::AccountId': LOCAL_ACCOUNT_ID,
-    'AWS::Region': LOCAL_REGION,
-    'AWS::Partition': 'aws',
-    'AWS::URLSuffix': 'amazonaws.com',
-    'AWS::StackName': 'local',
-  };
+  const pseudo = LOCAL_PSEUDO_PARAMETERS;
   const resolve: ValueResolver = (value, where) => {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
       return String(value);

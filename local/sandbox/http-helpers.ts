@@ -1,25 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LambdaApiError } from './lifecycle';
 
-/** Reads a request body; more than `limit` bytes is a LambdaApiError 413 (the rest is discarded). */
-export function readBody(
-  req: IncomingMessage,
-  limit: number,
-  tooLarge: () => LambdaApiError,
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => (over ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
-    req.on('error', reject);
-  });
-}
+export { readBody } from '../http-body';
 
 export function sendJson(
   res: ServerResponse,

@@ -1,4 +1,4 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkApiKey } from './api-keys';
 import { eventV1, eventV2, type IntegrationAuth } from './events';
@@ -22,6 +22,7 @@ import {
 import { Router, type RouteMatch } from './router';
 import type { ApiRoute } from './routes-from-template';
 import { verifySigV4, type CredentialLookup } from './sigv4-verifier';
+import { readBody } from '../../http-body';
 
 /**
  * The local API Gateway `npm start` serves (default `http://127.0.0.1:3000`): the template's HTTP
@@ -74,21 +75,6 @@ export interface ApiGatewayHandle {
 const BODY_LIMIT = 10 * 1024 * 1024;
 
 class TooLarge extends Error {}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > BODY_LIMIT) over = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => (over ? reject(new TooLarge()) : resolve(Buffer.concat(chunks))));
-    req.on('error', reject);
-  });
-}
 
 function send(
   res: ServerResponse,
@@ -192,7 +178,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
 
   const server = http.createServer((req, res) => {
     const time = new Date(now());
-    readBody(req).then(
+    readBody(req, BODY_LIMIT, () => new TooLarge()).then(
       async (body) => {
         const request = toGatewayRequest(req, body, time);
         const resolved = router.resolve(request.method, request.rawPath);

@@ -14,6 +14,7 @@ import {
   type Scope,
 } from './consul-state';
 import { GoJsonError, T, goDecode, goDecodeStrict, type GoType } from './go-json';
+import { readBody } from '../../http-body';
 
 export { lambdaExtensionOf, ConsulState } from './consul-state';
 export type { LambdaExtensionView, ConfigEntry, AclRules } from './consul-state';
@@ -457,22 +458,6 @@ function goJson(value: unknown, pretty: boolean): string {
   return text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= BODY_LIMIT) chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > BODY_LIMIT) reject(new ConsulError('Request body too large', 413));
-      else resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    req.on('error', reject);
-  });
-}
-
 function sendText(
   res: ServerResponse,
   status: number,
@@ -496,7 +481,9 @@ async function handle(
   const route = match(list, url.pathname);
   if (!route) {
     // Unrouted requests still read their body so keep-alive connections stay usable.
-    await readBody(req).catch(() => '');
+    await readBody(req, BODY_LIMIT, () => new ConsulError('Request body too large', 413)).catch(
+      () => undefined,
+    );
     if (url.pathname === '/')
       return sendText(
         res,
@@ -512,7 +499,15 @@ async function handle(
     );
   }
   let bodyPromise: Promise<string> | undefined;
-  const ctx: Ctx = { req, url, state, body: () => (bodyPromise ??= readBody(req)) };
+  const ctx: Ctx = {
+    req,
+    url,
+    state,
+    body: () =>
+      (bodyPromise ??= readBody(req, BODY_LIMIT, () => new ConsulError('Request body too large', 413)).then(
+        (b) => b.toString('utf8'),
+      )),
+  };
   const method = req.method ?? 'GET';
   if (method === 'OPTIONS') {
     await ctx.body().catch(() => '');

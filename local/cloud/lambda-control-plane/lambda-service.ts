@@ -21,6 +21,7 @@ import {
   retryAfterSeconds,
   sleep,
 } from './throttle';
+import { readBody } from '../../http-body';
 
 /**
  * Lambda's control plane (REST-JSON, the real paths and API versions of each operation) over the
@@ -570,31 +571,6 @@ async function invoke(
   return { status: 200, raw: payload, headers };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > BODY_LIMIT) over = true;
-      else chunks.push(c);
-    });
-    req.on('end', () =>
-      over
-        ? reject(
-            new LambdaError(
-              'RequestTooLargeException',
-              `Request must be smaller than ${BODY_LIMIT} bytes`,
-              413,
-            ),
-          )
-        : resolve(Buffer.concat(chunks)),
-    );
-    req.on('error', reject);
-  });
-}
-
 /** The access key from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, …`. */
 function accessKey(req: IncomingMessage): string {
   const match = /Credential=([^/]+)\/\d{8}\/[^/]+\/[^/]+\/aws4_request/.exec(req.headers.authorization ?? '');
@@ -638,7 +614,16 @@ export function lambdaControlPlaneHandler(
     const path = url.pathname;
     let operation = 'UnknownOperation';
     (async () => {
-      const body = await readBody(req);
+      const body = await readBody(
+        req,
+        BODY_LIMIT,
+        () =>
+          new LambdaError(
+            'RequestTooLargeException',
+            `Request must be smaller than ${BODY_LIMIT} bytes`,
+            413,
+          ),
+      );
       let params: string[] = [];
       const found = table.find((r) => {
         if (r.method !== req.method) return false;
