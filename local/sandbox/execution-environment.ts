@@ -25,6 +25,7 @@ import {
   type RuntimeOutcome,
   type ShutdownReason,
 } from './lifecycle';
+import { lambdaPaths, type LambdaPaths } from './lambda-filesystem';
 import { forEachLine } from './line-splitter';
 import { platform, terminalLine, type InvokeStatus } from './platform-records';
 import { ProcessGroup } from './process-group';
@@ -42,6 +43,11 @@ export interface SandboxOptions {
   nodePath: string;
   /** Starts the runtime interface client; default: the sandbox's own client on `nodePath`. */
   runtimeClient?: { command: string; args: string[] };
+  /**
+   * `auto` (default): on Linux, processes see the layers at /opt and the code at /var/task through a
+   * private mount namespace, as on Lambda; `host`: the host folders as they are.
+   */
+  filesystem?: 'auto' | 'host';
   /** SIGSTOP every process between invokes, as Lambda freezes the environment. Default true. */
   freeze?: boolean;
   initTimeoutMs?: number;
@@ -125,6 +131,8 @@ const errorDocument = (errorType: string, errorMessage: string) =>
 interface Running {
   lifecycle: Lifecycle;
   optDir: string;
+  /** /opt and /var/task as the environment's processes see them. */
+  paths: LambdaPaths;
   runtime?: ProcessGroup;
   extensions: ProcessGroup[];
   dispatcher: TelemetryDispatcher;
@@ -226,7 +234,7 @@ export class ExecutionEnvironment {
     const c = this.config;
     const region = this.options.region ?? 'us-east-1';
     const creds = this.options.credentials ?? { ...SANDBOX_CREDENTIALS, sessionToken: this.sessionToken };
-    const opt = this.running!.optDir;
+    const { opt, taskRoot } = this.running!.paths;
     const nodeBin = dirname(this.options.nodePath);
     const major = c.runtime.replace(/^nodejs(\d+).*$/, '$1');
     return {
@@ -249,14 +257,14 @@ export class ExecutionEnvironment {
       AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
       AWS_SESSION_TOKEN: creds.sessionToken,
       AWS_LAMBDA_RUNTIME_API: this.apiAddress,
-      LAMBDA_TASK_ROOT: c.codeDir,
+      LAMBDA_TASK_ROOT: taskRoot,
       LAMBDA_RUNTIME_DIR: dirname(runtimeClientBundle()),
       // Lambda's order: layers' modules, the runtime's (AWS SDK v3), then the task root.
       NODE_PATH: [
         `${opt}/nodejs/node${major}/node_modules`,
         `${opt}/nodejs/node_modules`,
         runtimeModulesDir(),
-        c.codeDir,
+        taskRoot,
       ].join(':'),
       TZ: ':UTC',
       LANG: 'en_US.UTF-8',
@@ -323,7 +331,8 @@ export class ExecutionEnvironment {
       command: this.options.nodePath,
       args: [runtimeClientBundle()],
     };
-    const group = ProcessGroup.spawn('runtime', client.command, client.args, {
+    const { command, args } = this.running!.paths.wrap(client.command, client.args);
+    const group = ProcessGroup.spawn('runtime', command, args, {
       cwd: this.config.codeDir,
       env: { ...this.runtimeEnv(), _LAMBDA_TELEMETRY_LOG_FD: '3' },
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -351,10 +360,12 @@ export class ExecutionEnvironment {
     const deadline = Date.now() + limitMs;
     const optDir = this.assembleOpt();
     const names = this.extensionExecutables(optDir);
+    const paths = lambdaPaths(optDir, this.config.codeDir, this.options.filesystem ?? 'auto');
     const lifecycle = new Lifecycle(new Set(names.slice(0, MAX_EXTENSIONS)));
     const running: Running = {
       lifecycle,
       optDir,
+      paths,
       extensions: [],
       dispatcher: new TelemetryDispatcher(),
       subscribed: new Map(),
@@ -397,7 +408,8 @@ export class ExecutionEnvironment {
       );
     }
     for (const name of names) {
-      const group = ProcessGroup.spawn(name, join(optDir, 'extensions', name), [], {
+      const { command, args } = paths.wrap(join(paths.opt, 'extensions', name), []);
+      const group = ProcessGroup.spawn(name, command, args, {
         cwd: optDir,
         env: this.extensionEnv(),
         stdio: ['ignore', 'pipe', 'pipe'],

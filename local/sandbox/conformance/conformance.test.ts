@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ExecutionEnvironment, type SandboxOptions } from '../execution-environment';
 import type { FunctionConfig } from '../function-config';
 import { ensureNodeRuntime } from '../node-runtime';
+import { namespaceSupport } from '../lambda-filesystem';
 import { ensureAwsLambdaRic } from './aws-lambda-ric';
 import { liveProcessGroups, spawnedGroupIds, survivingGroups } from '../process-group';
 import type { TelemetryEvent } from '../telemetry-types';
@@ -118,7 +119,7 @@ describe('invoke and the Runtime API', () => {
       AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/conformance',
       AWS_REGION: 'us-east-1',
       TZ: ':UTC',
-      LAMBDA_TASK_ROOT: join(fixtures, 'function'),
+      LAMBDA_TASK_ROOT: namespaceSupport()?.taskRoot ? '/var/task' : join(fixtures, 'function'),
     });
     expect(String(runtimeEnv.AWS_LAMBDA_RUNTIME_API)).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(runtimeEnv._LAMBDA_TELEMETRY_LOG_FD).toBeUndefined();
@@ -139,6 +140,23 @@ describe('invoke and the Runtime API', () => {
     ]) {
       expect(extensionEnv[withheld]).toBeUndefined();
     }
+  });
+
+  const namespaced = namespaceSupport()?.taskRoot ? it : it.skip;
+  namespaced('shows every process its layers at /opt and its code at /var/task, as Lambda does', async () => {
+    const { env, scratch } = await sandbox(['env-dump']);
+    const runtimeEnv = json((await env.invoke('{"action":"env"}')).payload);
+    expect(runtimeEnv.LAMBDA_TASK_ROOT).toBe('/var/task');
+    expect(String(runtimeEnv.PATH).endsWith(':/opt/bin')).toBe(true);
+    const seen = readFileSync(join(scratch, 'extension-env.paths'), 'utf8').trim().split('\n');
+    expect(seen).toEqual(['0=/opt/extensions/env-dump-extension', 'opt:env-dump-extension', 'task:index.js']);
+  });
+
+  it('uses the host folders as they are with filesystem: host', async () => {
+    const { env } = await sandbox([], {}, { filesystem: 'host' });
+    const runtimeEnv = json((await env.invoke('{"action":"env"}')).payload);
+    expect(runtimeEnv.LAMBDA_TASK_ROOT).toBe(join(fixtures, 'function'));
+    expect(String(runtimeEnv.PATH)).toMatch(/:\/tmp\/lambda-opt-ConformanceFunction-[^/]+\/bin$/);
   });
 
   it('answers wrong calls from inside an invoke with Lambda error codes', async () => {
