@@ -40,22 +40,27 @@ export function esbuildOptions(template: Template, id: string, root: string): Bu
   };
 }
 
+/**
+ * Runs the Makefile target `build-<LogicalId>` with ARTIFACTS_DIR, as `sam build` does for
+ * `BuildMethod: makefile` (every layer, and functions that ship more than a bundle).
+ */
+export async function buildWithMakefile(template: Template, id: string, root: string): Promise<string> {
+  const props = template.Resources[id]?.Properties ?? {};
+  const dir = props.ContentUri ?? props.CodeUri;
+  if (typeof dir !== 'string') throw new Error(`${id}: ContentUri / CodeUri must be the folder holding its Makefile`);
+  const out = artifactsDir(root, id);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  await run('make', ['-C', resolve(root, dir), `build-${id}`, `ARTIFACTS_DIR=${out}`], { cwd: root });
+  return out;
+}
+
 export async function buildFunction(template: Template, id: string, root: string): Promise<string> {
+  if (template.Resources[id]?.Metadata?.BuildMethod === 'makefile') return buildWithMakefile(template, id, root);
   const options = esbuildOptions(template, id, root);
   rmSync(options.outdir!, { recursive: true, force: true });
   await build(options);
   return options.outdir!;
-}
-
-/** Runs the layer's Makefile target `build-<LogicalId>` with ARTIFACTS_DIR, as `sam build` does. */
-export async function buildLayer(template: Template, id: string, root: string): Promise<string> {
-  const contentUri = template.Resources[id]?.Properties?.ContentUri;
-  if (typeof contentUri !== 'string') throw new Error(`${id}: ContentUri must be the layer's folder`);
-  const out = artifactsDir(root, id);
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
-  await run('make', ['-C', resolve(root, contentUri), `build-${id}`, `ARTIFACTS_DIR=${out}`], { cwd: root });
-  return out;
 }
 
 /** Builds every function and layer of the template (or the named ones), in parallel. */
@@ -63,11 +68,11 @@ export async function buildAll(template: Template, root: string, only?: string[]
   const wanted = (id: string) => !only || only.includes(id);
   const jobs = [
     ...resourcesOfType(template, 'AWS::Serverless::Function')
-      .filter(([id, r]) => wanted(id) && r.Metadata?.BuildMethod === 'esbuild')
+      .filter(([id, r]) => wanted(id) && ['esbuild', 'makefile'].includes(String(r.Metadata?.BuildMethod)))
       .map(([id]) => buildFunction(template, id, root).then((dir) => [id, dir] as const)),
     ...resourcesOfType(template, 'AWS::Serverless::LayerVersion')
       .filter(([id]) => wanted(id))
-      .map(([id]) => buildLayer(template, id, root).then((dir) => [id, dir] as const)),
+      .map(([id]) => buildWithMakefile(template, id, root).then((dir) => [id, dir] as const)),
   ];
   return new Map(await Promise.all(jobs));
 }

@@ -107,6 +107,10 @@ export function checkHandlers(template: Template, root: string): Finding[] {
   for (const [id] of resourcesOfType(template, 'AWS::Serverless::Function')) {
     const { source, problem } = resolveSamHandler(template, id, root);
     if (problem) report(`Resources.${id}`, problem);
+    const fn = template.Resources[id]!;
+    if (fn.Metadata?.BuildMethod === 'makefile' && typeof fn.Properties?.CodeUri === 'string') {
+      checkMakefileTarget(root, id, fn.Properties.CodeUri, `Resources.${id}.Properties.CodeUri`, report);
+    }
     if (source && !exportedNames(resolve(root, source.file)).has(source.exportName)) {
       report(`Resources.${id}.Properties.Handler`, `${source.file} does not export "${source.exportName}"`);
     }
@@ -124,15 +128,22 @@ export function checkHandlers(template: Template, root: string): Finding[] {
       report(`${where}.Properties.ContentUri`, 'must be the path of the layer folder');
       continue;
     }
-    const makefile = join(root, contentUri, 'Makefile');
-    if (!existsSync(makefile)) {
-      report(`${where}.Properties.ContentUri`, `${join(contentUri, 'Makefile')} does not exist`);
-    } else if (!new RegExp(`^build-${id}\\s*:`, 'm').test(readFileSync(makefile, 'utf8'))) {
-      report(
-        `${where}.Properties.ContentUri`,
-        `${join(contentUri, 'Makefile')} has no "build-${id}:" target`,
-      );
-    }
+    checkMakefileTarget(root, id, contentUri, `${where}.Properties.ContentUri`, report);
   }
   return findings;
+}
+
+/** A `BuildMethod: makefile` resource needs a Makefile in its folder with a `build-<LogicalId>:` target. */
+function checkMakefileTarget(
+  root: string,
+  id: string,
+  dir: string,
+  where: string,
+  report: (where: string, message: string) => void,
+): void {
+  const makefile = join(root, dir, 'Makefile');
+  if (!existsSync(makefile)) report(where, `${join(dir, 'Makefile')} does not exist`);
+  else if (!new RegExp(`^build-${id}\\s*:`, 'm').test(readFileSync(makefile, 'utf8'))) {
+    report(where, `${join(dir, 'Makefile')} has no "build-${id}:" target`);
+  }
 }
