@@ -46,17 +46,15 @@ describe('parity check (template.yaml ↔ serverless.yml)', () => {
 
   it('matches layers by name in both directions', () => {
     const t = realTemplate();
-    t.Resources.CacheExtensionLayer = {
+    t.Resources.ProbeLayer = {
       Type: 'AWS::Serverless::LayerVersion',
-      Properties: { ContentUri: 'layers/cache' },
+      Properties: { ContentUri: 'layers/probe' },
     };
-    propsOf(t, 'HelloFunction').Layers = [{ Ref: 'CacheExtensionLayer' }];
+    propsOf(t, 'HelloFunction').Layers = [{ Ref: 'ProbeLayer' }];
     const s = realServerless();
-    expect(messages(t, s)).toContain(
-      'Resources.CacheExtensionLayer: serverless.yml has no layer "cacheExtension"',
-    );
-    s.layers = { cacheExtension: { path: 'build/layers/CacheExtensionLayer' } };
-    s.functions!.hello!.layers = [{ Ref: slsLayerLogicalId('cacheExtension') }];
+    expect(messages(t, s)).toContain('Resources.ProbeLayer: serverless.yml has no layer "probe"');
+    s.layers = { ...s.layers, probe: { path: 'build/ProbeLayer' } };
+    s.functions!.hello!.layers = [{ Ref: slsLayerLogicalId('probe') }];
     expect(messages(t, s)).toEqual([]);
     s.layers.logsExtension = { path: 'x' };
     expect(messages(t, s)).toEqual([
@@ -67,9 +65,11 @@ describe('parity check (template.yaml ↔ serverless.yml)', () => {
   it('compares the architecture the default deploy of each gets', () => {
     const s = realServerless();
     s.params!.default!.architecture = 'x86_64';
-    expect(messages(realTemplate(), s)).toEqual([
+    const found = messages(realTemplate(), s);
+    expect(found).toContain(
       'Resources.HelloFunction: architecture is "arm64" in template.yaml but "x86_64" in serverless.yml functions.hello',
-    ]);
+    );
+    expect(found.every((m) => m.includes('architecture is "arm64"'))).toBe(true);
   });
 
   it('resolves the serverless variables a default deploy uses', () => {
