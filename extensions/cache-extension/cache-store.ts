@@ -150,15 +150,16 @@ export class CacheStore<V> {
   }
 
   /**
-   * Keys used within their last TTL whose expiry is within `windowMs` (or a tenth of their TTL,
-   * whichever is longer): refreshing them ahead keeps callers from ever waiting on a hot key.
+   * Keys used within their last TTL whose expiry is within `windowMs` (or a fifth of their TTL,
+   * whichever is shorter, so a short TTL is not refreshed on every invoke): refreshing them ahead
+   * keeps callers from ever waiting on a hot key.
    */
   dueForRefresh(windowMs: number): Array<{ key: string; ttlMs: number }> {
     const now = this.now();
     const due: Array<{ key: string; ttlMs: number }> = [];
     for (const [key, e] of this.entries) {
       const hot = now - e.lastUsedAt < e.ttlMs;
-      if (hot && !this.inflight.has(key) && e.expiresAt - now <= Math.max(windowMs, e.ttlMs / 10)) {
+      if (hot && !this.inflight.has(key) && e.expiresAt - now <= Math.min(windowMs, e.ttlMs / 5)) {
         due.push({ key, ttlMs: e.ttlMs });
       }
     }

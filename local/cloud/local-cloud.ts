@@ -205,12 +205,19 @@ export class LocalCloud {
     );
     // Template values win: a function may point at a real Consul on purpose.
     if (!('CONSUL_HTTP_ADDR' in config.environment)) extraEnv.CONSUL_HTTP_ADDR = this.consul.address;
-    return new FunctionPool(config, {
-      nodePath,
-      ...(this.options.freeze !== undefined ? { freeze: this.options.freeze } : {}),
-      extraEnv,
-      print: (line) => this.options.onLog?.(config.logicalId, line),
-    });
+    // Lambda gives every environment its own network; locally they share the loopback, so a function
+    // whose layers may bring extensions listening on fixed ports runs one environment at a time.
+    const maxEnvironments = config.layerDirs.length > 0 ? 1 : 10;
+    return new FunctionPool(
+      config,
+      {
+        nodePath,
+        ...(this.options.freeze !== undefined ? { freeze: this.options.freeze } : {}),
+        extraEnv,
+        print: (line) => this.options.onLog?.(config.logicalId, line),
+      },
+      maxEnvironments,
+    );
   }
 
   private register(config: FunctionConfig, resolve: ValueResolver): void {
