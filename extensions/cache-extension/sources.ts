@@ -1,9 +1,16 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- literal require()s inside functions keep each SDK client's module lazy in the bundle: loaded on first use, not at start */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDbItem, KeyAttribute } from './cache-config';
 import { UpstreamError, type Fetcher } from './cache-store';
+
+type AwsClients = typeof import('./aws-clients');
+
+/** The SDK clients, loaded (and, in the layer, compiled) on the first upstream call, not at start. */
+function awsClients(): AwsClients {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./aws-clients') as AwsClients;
+}
 
 /**
  * Where cached values come from: SSM GetParameter, Secrets Manager GetSecretValue (after the TTL,
@@ -100,25 +107,18 @@ export class Sources {
     return client;
   }
 
-  private ssm(region?: string): { client: SSMClient; sdk: typeof import('@aws-sdk/client-ssm') } {
-    const sdk = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+  private ssm(region?: string): { client: SSMClient; sdk: AwsClients } {
+    const sdk = awsClients();
     return { sdk, client: this.client('ssm', region, (c) => new sdk.SSMClient(c)) };
   }
 
-  private secretsManager(region?: string): {
-    client: SecretsManagerClient;
-    sdk: typeof import('@aws-sdk/client-secrets-manager');
-  } {
-    const sdk =
-      require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+  private secretsManager(region?: string): { client: SecretsManagerClient; sdk: AwsClients } {
+    const sdk = awsClients();
     return { sdk, client: this.client('secretsmanager', region, (c) => new sdk.SecretsManagerClient(c)) };
   }
 
-  private dynamodb(region?: string): {
-    client: DynamoDBClient;
-    sdk: typeof import('@aws-sdk/client-dynamodb');
-  } {
-    const sdk = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
+  private dynamodb(region?: string): { client: DynamoDBClient; sdk: AwsClients } {
+    const sdk = awsClients();
     return { sdk, client: this.client('dynamodb', region, (c) => new sdk.DynamoDBClient(c)) };
   }
 
