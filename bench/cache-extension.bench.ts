@@ -189,7 +189,11 @@ function get(agent: http.Agent, port: number, path: string): Promise<Reply> {
         let bytes = 0;
         res.on('data', (c: Buffer) => (bytes += c.length));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, cache: res.headers['x-cache'] as string | undefined, bytes }),
+          resolve({
+            status: res.statusCode ?? 0,
+            cache: res.headers['x-cache'] as string | undefined,
+            bytes,
+          }),
         );
         res.on('error', reject);
       },
@@ -200,7 +204,11 @@ function get(agent: http.Agent, port: number, path: string): Promise<Reply> {
 }
 
 /** Times `count` calls of `once(i)`, one at a time (latency, not throughput). */
-async function timeSerial(count: number, offset: number, once: (i: number) => Promise<unknown>): Promise<number[]> {
+async function timeSerial(
+  count: number,
+  offset: number,
+  once: (i: number) => Promise<unknown>,
+): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     const started = performance.now();
@@ -220,7 +228,7 @@ function memoryOf(pid: number): { rss: number; hwm: number } {
 function dirBytes(dir: string): number {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(entry.parentPath, entry.name);
+    const path = join(dir, entry.name);
     if (entry.isDirectory()) total += dirBytes(path);
     else if (entry.isFile()) total += statSync(path).size;
   }
@@ -237,7 +245,7 @@ function zippedBytes(dir: string, scratch: string): { bytes: number; method: str
   let bytes = 0;
   const walk = (d: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const path = join(entry.parentPath, entry.name);
+      const path = join(d, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (entry.isFile()) bytes += gzipSync(readFileSync(path), { level: 9 }).length;
     }
@@ -377,7 +385,7 @@ async function main(): Promise<void> {
     throw new Error(`warming expected ${paths.length} × "200 miss", got ${JSON.stringify(warmStatuses)}`);
   const afterWarm = memoryOf(extension.pid!);
 
-  // Powertools, in this process (Node ${process.version}, not the Node 24 child), on the emulator.
+  // Powertools, in this process (the bench's own Node, not the Node 24 child), on the emulator.
   const powertoolsClient = new SSMClient({
     region: REGION,
     credentials: LOCAL_CREDENTIALS,
@@ -483,7 +491,8 @@ async function main(): Promise<void> {
   console.log(
     `  extension / floor: p50 ${hitP50VsFloor}× (goal ≤ 2×), p99 ${summary.hitP99VsFloor}×; p99 ${hit.extension.p99} ms (goal ≤ 1 ms)`,
   );
-  if (notHits) console.log(`  WARNING: ${notHits} extension replies were not "200 hit": ${JSON.stringify(hitStatuses)}`);
+  if (notHits)
+    console.log(`  WARNING: ${notHits} extension replies were not "200 hit": ${JSON.stringify(hitStatuses)}`);
   console.log(`init (ms), ${INIT_SPAWNS} spawns each, alternating:`);
   console.log(row('extension spawn→register', init.extension));
   console.log(row('node -e 0 spawn→exit', init.bareNode));
