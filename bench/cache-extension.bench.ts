@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
@@ -25,6 +25,10 @@ import { percentiles } from './stats';
  * - the layer's size on disk and zipped.
  * The extension runs as Lambda runs it: the built layer's single file on Node 24, registering with
  * an Extensions API (a minimal one here), reading SSM from the local emulator through the real SDK.
+ *
+ * Sizes: BENCH_ITEMS (1000), BENCH_HITS (20000), BENCH_WARMUP_HITS (2000), BENCH_SDK_CALLS (2000),
+ * BENCH_INIT_SPAWNS (20), BENCH_ROUNDS (4). Diagnostics: BENCH_SKIP_BUILD=1, BENCH_EXTENSION_LOG=1,
+ * BENCH_EXTENSION_NODE_FLAGS.
  */
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 1000);
 const HITS = Number(process.env.BENCH_HITS ?? 20_000);
@@ -35,6 +39,8 @@ const INIT_SPAWNS = Number(process.env.BENCH_INIT_SPAWNS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 /** `BENCH_SKIP_BUILD=1` measures the layer already in build/CacheExtensionLayer. */
 const SKIP_BUILD = process.env.BENCH_SKIP_BUILD === '1';
+/** Diagnostics only, e.g. `--max-semi-space-size=1 --trace-gc`: node flags for the extension process alone. */
+const EXTENSION_NODE_FLAGS = (process.env.BENCH_EXTENSION_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const WATCHDOG_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 240_000);
 const SESSION_TOKEN = 'bench-session-token';
 const REGION = 'us-east-1';
@@ -63,15 +69,18 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv): ChildPr
   return child;
 }
 
-function exited(child: ChildProcess, ms: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise<void>((resolve) => {
+/** Resolves once the child has exited, killing it after `ms`; true when it had to be killed. */
+function exited(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    let killed = false;
     const timer = setTimeout(() => {
+      killed = true;
       child.kill('SIGKILL');
     }, ms);
     child.once('exit', () => {
       clearTimeout(timer);
-      resolve();
+      resolve(killed);
     });
   });
 }
@@ -114,6 +123,7 @@ async function freePort(): Promise<number> {
 class ExtensionsApi {
   private readonly server = http.createServer((req, res) => this.handle(req, res));
   private readonly held = new Map<string, ServerResponse>();
+  private readonly shuttingDown = new Set<string>();
   private registered: ((r: { at: number; id: string }) => void) | undefined;
   private count = 0;
   readonly errors: string[] = [];
@@ -132,8 +142,14 @@ class ExtensionsApi {
   shutdown(id: string): void {
     const res = this.held.get(id);
     this.held.delete(id);
-    res?.writeHead(200, { 'Content-Type': 'application/json', 'Lambda-Extension-Event-Identifier': id });
-    res?.end(
+    // Its /next may not have arrived yet (it registers, then reads the reply, then asks).
+    if (!res) {
+      this.shuttingDown.add(id);
+      return;
+    }
+    this.shuttingDown.delete(id);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Lambda-Extension-Event-Identifier': id });
+    res.end(
       JSON.stringify({ eventType: 'SHUTDOWN', shutdownReason: 'spindown', deadlineMs: Date.now() + 2000 }),
     );
   }
@@ -158,7 +174,9 @@ class ExtensionsApi {
         this.registered = undefined;
         registered?.({ at, id });
       } else if (req.method === 'GET' && path === '/2020-01-01/extension/event/next') {
-        this.held.set(String(req.headers['lambda-extension-identifier']), res);
+        const id = String(req.headers['lambda-extension-identifier']);
+        this.held.set(id, res);
+        if (this.shuttingDown.has(id)) this.shutdown(id);
       } else {
         this.errors.push(`${req.method} ${path} ${Buffer.concat(chunks).toString('utf8')}`);
         res.writeHead(202, { 'Content-Type': 'application/json' });
@@ -263,11 +281,20 @@ const s=http.createServer((q,r)=>{r.writeHead(200,{'Content-Type':'application/j
 s.keepAliveTimeout=0;s.listen(0,'127.0.0.1',()=>process.stdout.write(s.address().port+'\\n'));`;
 
 async function main(): Promise<void> {
+  /** Wall time per phase, so a slow run shows where it went. */
+  const phases: string[] = [];
+  let phaseStart = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases.push(`${name} ${((now - phaseStart) / 1000).toFixed(1)}`);
+    phaseStart = now;
+  };
   const nodePath = await ensureNodeRuntime(24);
   const nodeVersion = spawnSync(nodePath, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const layerDir = SKIP_BUILD
     ? artifactsDir(projectRoot, 'CacheExtensionLayer')
     : await buildWithMakefile(realTemplate(), 'CacheExtensionLayer', projectRoot);
+  phase(SKIP_BUILD ? 'node runtime' : 'node runtime + layer build');
   const extensionPath = join(layerDir, 'extensions', 'cache-extension');
   const scratch = mkdtempSync(join(tmpdir(), 'bench-cache-ext-'));
   cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
@@ -294,6 +321,7 @@ async function main(): Promise<void> {
       ),
     );
   }
+  phase(`seed ${ITEMS} parameters`);
   const configPath = join(scratch, 'config.yaml');
   writeFileSync(configPath, `parameters:\n  - names:\n${names.map((n) => `      - ${n}\n`).join('')}`);
 
@@ -319,7 +347,10 @@ async function main(): Promise<void> {
   const spawnExtension = async (): Promise<{ child: ChildProcess; id: string; ms: number }> => {
     const registered = api.nextRegister();
     const started = performance.now();
-    const child = start(nodePath, [extensionPath], env);
+    // As Lambda starts it: the executable itself (its #! line and flags), the runtime's node on PATH.
+    const child = EXTENSION_NODE_FLAGS.length
+      ? start(nodePath, [...EXTENSION_NODE_FLAGS, extensionPath], env)
+      : start(extensionPath, [], { ...env, PATH: `${dirname(nodePath)}:${process.env.PATH ?? ''}` });
     collect(child, extensionLog);
     const died = new Promise<never>((_, reject) =>
       child.once('exit', (code) =>
@@ -339,15 +370,18 @@ async function main(): Promise<void> {
   // Init: alternate the two, after one discarded spawn of each (page cache, first exec).
   const initExtension: number[] = [];
   const initBare: number[] = [];
+  let killedAtShutdown = 0;
   for (let i = 0; i <= INIT_SPAWNS; i++) {
     const { child, id, ms } = await spawnExtension();
     api.shutdown(id);
-    await withTimeout(exited(child, 5_000), 10_000, 'extension shutdown');
+    if (await withTimeout(exited(child, 5_000), 10_000, 'extension shutdown')) killedAtShutdown++;
     const bare = await spawnBare();
     if (i === 0) continue;
     initExtension.push(ms);
     initBare.push(bare);
   }
+
+  phase(`init ${INIT_SPAWNS + 1}+${INIT_SPAWNS + 1} spawns`);
 
   // The extension that serves the hits; the echo floor in its own process on the same binary.
   const { child: extension, id: extensionId } = await spawnExtension();
@@ -355,6 +389,8 @@ async function main(): Promise<void> {
     api.shutdown(extensionId);
     await exited(extension, 5_000);
   });
+  await sleep(500);
+  const idleExtension = memoryOf(extension.pid!);
   const echo = start(nodePath, ['-e', ECHO_SCRIPT], env);
   cleanups.push(() => {
     echo.kill('SIGKILL');
@@ -383,6 +419,7 @@ async function main(): Promise<void> {
   const warmMs = performance.now() - warmStarted;
   if ((warmStatuses['200 miss'] ?? 0) !== paths.length)
     throw new Error(`warming expected ${paths.length} × "200 miss", got ${JSON.stringify(warmStatuses)}`);
+  phase('warm extension');
   const afterWarm = memoryOf(extension.pid!);
 
   // Powertools, in this process (the bench's own Node, not the Node 24 child), on the emulator.
@@ -395,6 +432,8 @@ async function main(): Promise<void> {
   const powertools = new SSMProvider({ awsSdkV3Client: powertoolsClient });
   const POWERTOOLS_MAX_AGE = 24 * 3600;
   for (const name of names) await powertools.get(name, { maxAge: POWERTOOLS_MAX_AGE });
+
+  phase('warm powertools');
 
   // Untimed warm-up of each hit path (JIT, sockets), then alternating timed rounds.
   const hitStatuses: Record<string, number> = {};
@@ -421,12 +460,15 @@ async function main(): Promise<void> {
     hits.extension.push(...(await timeSerial(count, done, extensionHit)));
     hits.powertools.push(...(await timeSerial(count, done, powertoolsHit)));
   }
+  phase('hit loops');
   const afterHits = memoryOf(extension.pid!);
 
   // Direct SDK calls: what every lookup costs without a cache (here against the in-process emulator).
   const sdkCall = (i: number) => sdk.send(new GetParameterCommand({ Name: names[i % names.length]! }));
   await timeSerial(Math.min(200, SDK_CALLS), 0, sdkCall);
   const sdkDirect = await timeSerial(SDK_CALLS, 0, sdkCall);
+
+  phase('sdk direct');
 
   // An idle bare Node on the same binary, for the RSS baseline.
   const idle = start(nodePath, ['-e', 'setTimeout(()=>{},1e9)'], env);
@@ -435,10 +477,13 @@ async function main(): Promise<void> {
   idle.kill('SIGKILL');
   await exited(idle, 2_000);
 
+  phase('bare node rss');
   const layerBytes = dirBytes(layerDir);
   const zipped = zippedBytes(layerDir, scratch);
 
+  phase('layer size');
   await runCleanups();
+  phase('cleanup');
 
   const hit = {
     extension: percentiles(hits.extension),
@@ -446,6 +491,8 @@ async function main(): Promise<void> {
     powertoolsInProcess: percentiles(hits.powertools),
     sdkDirect: percentiles(sdkDirect),
   };
+  // In-process hits are below the 0.001 ms the ms stats resolve, so they are also given in µs.
+  const powertoolsMicros = percentiles(hits.powertools.map((ms) => ms * 1000));
   const init = { extension: percentiles(initExtension), bareNode: percentiles(initBare) };
   const hitP50VsFloor = round2(hit.extension.p50 / hit.echoFloor.p50);
   const initVsBareNode = round2(init.extension.p50 / init.bareNode.p50);
@@ -454,7 +501,9 @@ async function main(): Promise<void> {
     benchmark: 'cache-extension',
     unit: 'ms',
     node: nodeVersion,
+    ...(EXTENSION_NODE_FLAGS.length ? { extensionNodeFlags: EXTENSION_NODE_FLAGS.join(' ') } : {}),
     hit,
+    powertoolsInProcessMicros: powertoolsMicros,
     hitP50VsFloor,
     hitP99VsFloor: round2(hit.extension.p99 / hit.echoFloor.p99),
     init,
@@ -463,6 +512,7 @@ async function main(): Promise<void> {
       extension: afterHits.rss,
       extensionHwm: afterHits.hwm,
       extensionAfterWarm: afterWarm.rss,
+      extensionEmpty: idleExtension.rss,
       bareNode: bareMemory.rss,
       items: ITEMS,
     },
@@ -487,6 +537,9 @@ async function main(): Promise<void> {
   console.log(row('extension (Node 24 child)', hit.extension));
   console.log(row('echo floor (Node 24 child)', hit.echoFloor));
   console.log(row(`powertools (${process.version} here)`, hit.powertoolsInProcess));
+  console.log(
+    `  (powertools in µs: p50 ${powertoolsMicros.p50}, p99 ${powertoolsMicros.p99}, mean ${powertoolsMicros.mean})`,
+  );
   console.log(row('SDK direct to emulator', hit.sdkDirect));
   console.log(
     `  extension / floor: p50 ${hitP50VsFloor}× (goal ≤ 2×), p99 ${summary.hitP99VsFloor}×; p99 ${hit.extension.p99} ms (goal ≤ 1 ms)`,
@@ -498,10 +551,17 @@ async function main(): Promise<void> {
   console.log(row('node -e 0 spawn→exit', init.bareNode));
   console.log(`  extension / bare: ${initVsBareNode}× (goal ≤ 1.5×)`);
   console.log(
-    `RSS (MiB): extension ${afterHits.rss} (HWM ${afterHits.hwm}; ${afterWarm.rss} right after warming) holding ${ITEMS} items; idle bare node ${bareMemory.rss} (goal ≤ 45)`,
+    `RSS (MiB): extension ${afterHits.rss} (HWM ${afterHits.hwm}; ${afterWarm.rss} right after warming) holding ${ITEMS} items, ${idleExtension.rss} registered and empty; idle bare node ${bareMemory.rss} (goal ≤ 45)`,
   );
+  if (killedAtShutdown)
+    console.log(
+      `  WARNING: ${killedAtShutdown} extension(s) did not exit within 5 s of SHUTDOWN and were killed`,
+    );
   console.log(`layer: ${layerBytes} B on disk, ${zipped.bytes} B zipped (${zipped.method})`);
   if (api.errors.length) console.log(`Extensions API also got: ${api.errors.join(' | ')}`);
+  console.log(`phases (s): ${phases.join(', ')}`);
+  // Diagnostics: BENCH_EXTENSION_LOG=1 shows what the extension processes printed, on stderr.
+  if (process.env.BENCH_EXTENSION_LOG === '1') console.error(extensionLog.join('\n'));
   console.log(JSON.stringify(summary));
 }
 

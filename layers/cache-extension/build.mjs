@@ -45,7 +45,9 @@ await build({
   ...common,
   entryPoints: [join(source, 'index.ts')],
   outfile: file,
-  banner: { js: '#!/usr/bin/env node' },
+  // A 1 MB young generation: V8 sizes it for the machine otherwise, and a cache's garbage is small
+  // and short-lived (measured: RSS 166 → 117 MB holding 1,000 items, hit p99 still well under 1 ms).
+  banner: { js: '#!/usr/bin/env -S node --max-semi-space-size=1' },
   plugins: [embedAwsClients],
 });
 chmodSync(file, 0o755);
