@@ -1,0 +1,31 @@
+/** Shapes the logs extension's modules share. */
+
+/** One Telemetry API record, shipped unchanged: `{time, type, record}`. */
+export interface TelemetryRecord {
+  time: string;
+  type: string;
+  record: unknown;
+}
+
+/** A batch ready for S3: records in arrival order, and their size as NDJSON. */
+export interface LogBatch {
+  records: TelemetryRecord[];
+  bytes: number;
+}
+
+export interface LogsSettings {
+  bucket: string;
+  /** Key prefix, without a trailing slash (default `logs`). */
+  prefix: string;
+  functionName: string;
+  /** Telemetry streams to subscribe to (default platform, function). */
+  types: Array<'platform' | 'function' | 'extension'>;
+  /** Telemetry API buffering, within Lambda's limits. */
+  buffering: { maxItems: number; maxBytes: number; timeoutMs: number };
+  /** Memory bound of records held for upload; past it the oldest are dropped and counted. */
+  maxBufferBytes: number;
+  /** An object is uploaded once this many NDJSON bytes wait (default 1 MiB), or at invoke end. */
+  objectBytes: number;
+  /** Patterns whose matches are masked before upload. */
+  redact: RegExp[];
+}
