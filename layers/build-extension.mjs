@@ -17,7 +17,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'extensions', name);
 const lazy = join(source, 'aws-clients.ts');
 
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
 
 const plugins = [];
 if (existsSync(lazy)) {

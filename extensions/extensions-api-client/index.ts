@@ -128,6 +128,27 @@ export class ExtensionsApiClient {
     });
   }
 
+  /** The Logs API (2020-08-15), for environments that refuse the Telemetry API; same streams, older schemas. */
+  async subscribeLogs(options: {
+    types: Array<'platform' | 'function' | 'extension'>;
+    port: number;
+    path?: string;
+    buffering?: { maxItems?: number; maxBytes?: number; timeoutMs?: number };
+  }): Promise<void> {
+    const body = {
+      schemaVersion: '2021-03-18',
+      types: options.types,
+      ...(options.buffering ? { buffering: options.buffering } : {}),
+      destination: {
+        protocol: 'HTTP',
+        URI: `http://sandbox.localdomain:${options.port}${options.path ?? '/'}`,
+      },
+    };
+    await this.call('PUT', '/2020-08-15/logs', JSON.stringify(body), {
+      'Lambda-Extension-Identifier': this.id,
+    });
+  }
+
   private async reportError(path: string, errorType: string, message: string): Promise<void> {
     // Registering may itself have failed; Lambda accepts init errors only from registered extensions.
     const headers: Record<string, string> = { 'Lambda-Extension-Function-Error-Type': errorType };

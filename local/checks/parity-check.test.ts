@@ -38,8 +38,8 @@ describe('parity check (template.yaml ↔ serverless.yml)', () => {
       'Resources.HelloFunction: handlerExport is "handler" in template.yaml but "main" in serverless.yml functions.hello',
       'Resources.HelloFunction: memorySize is 512 in template.yaml but 256 in serverless.yml functions.hello',
       'Resources.HelloFunction: timeout is 30 in template.yaml but 10 in serverless.yml functions.hello',
-      'Resources.HelloFunction: environment is ["NODE_OPTIONS","TABLE_NAME"] in template.yaml but ["NODE_OPTIONS"] in serverless.yml functions.hello',
-      'Resources.HelloFunction: layers is ["CacheExtensionLayer"] in template.yaml but [] in serverless.yml functions.hello',
+      'Resources.HelloFunction: environment is ["NODE_OPTIONS","TABLE_NAME"] in template.yaml but ["LOGS_BUCKET","LOGS_PREFIX","NODE_OPTIONS"] in serverless.yml functions.hello',
+      'Resources.HelloFunction: layers is ["CacheExtensionLayer"] in template.yaml but ["LogsExtensionLayer"] in serverless.yml functions.hello',
       'Resources.HelloFunction: events is ["httpApi","schedule"] in template.yaml but ["httpApi"] in serverless.yml functions.hello',
     ]);
   });
@@ -56,9 +56,9 @@ describe('parity check (template.yaml ↔ serverless.yml)', () => {
     s.layers = { ...s.layers, probe: { path: 'build/ProbeLayer' } };
     s.functions!.hello!.layers = [{ Ref: slsLayerLogicalId('probe') }];
     expect(messages(t, s)).toEqual([]);
-    s.layers.logsExtension = { path: 'x' };
+    s.layers.metricsExtension = { path: 'x' };
     expect(messages(t, s)).toEqual([
-      'layers.logsExtension: serverless.yml layer has no AWS::Serverless::LayerVersion in template.yaml',
+      'layers.metricsExtension: serverless.yml layer has no AWS::Serverless::LayerVersion in template.yaml',
     ]);
   });
 

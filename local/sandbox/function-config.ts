@@ -96,7 +96,7 @@ export function functionConfig(
     : 'x86_64';
   return {
     logicalId,
-    functionName: typeof p.FunctionName === 'string' ? p.FunctionName : logicalId,
+    functionName: p.FunctionName !== undefined ? resolve(p.FunctionName, `${where}.FunctionName`) : logicalId,
     handler: resolve(p.Handler, `${where}.Handler`),
     runtime: resolve(p.Runtime, `${where}.Runtime`),
     memorySizeMb: Number(resolve(p.MemorySize ?? 128, `${where}.MemorySize`)),

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename } from 'node:path';
+import { ExtensionsApiClient, ExtensionsApiError } from '../extensions-api-client';
+import { LogBuffer } from './log-buffer';
+import type { LogsSettings, TelemetryRecord } from './log-types';
+import { redactRecord } from './redaction';
+import { S3Shipper } from './s3-shipper';
+import { parseLogsSettings } from './settings';
+
+/**
+ * The logs extension: subscribes to the Telemetry API and ships every record to S3 as gzip NDJSON,
+ * with nothing lost. At the end of each invoke it waits for that invoke's platform.runtimeDone, then
+ * uploads what is buffered before it calls /next (so logs are never one invoke late and nothing is
+ * left to stall in a frozen environment); at SHUTDOWN it waits for the last platform.report and
+ * uploads everything inside the deadline.
+ */
+const NAME = basename(process.argv[1] ?? 'logs-extension');
+/** Time kept back from every deadline for the last upload to finish. */
+const DEADLINE_MARGIN_MS = 300;
+
+const log = (message: string) => console.log(`[${NAME}] ${message}`);
+
+/** Requests whose platform.runtimeDone / platform.report have arrived; waiters for the next ones. */
+class Progress {
+  private readonly seen = new Set<string>();
+  private waiters: Array<() => void> = [];
+
+  note(records: TelemetryRecord[]): void {
+    for (const r of records) {
+      if (r.type === 'platform.runtimeDone' || r.type === 'platform.report') {
+        const requestId = (r.record as { requestId?: string } | null)?.requestId;
+        if (requestId) this.seen.add(`${r.type}:${requestId}`);
+      }
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves when `type` for `requestId` has arrived, or at `deadlineMs` (epoch). */
+  async waitFor(type: string, requestId: string, deadlineMs: number): Promise<boolean> {
+    const key = `${type}:${requestId}`;
+    while (!this.seen.has(key)) {
+      const left = deadlineMs - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return true;
+  }
+}
+
+/** The Telemetry API destination: batches arrive as JSON arrays; they are accepted at once. */
+async function startListener(onRecords: (records: TelemetryRecord[]) => void): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        const records = JSON.parse(Buffer.concat(chunks).toString('utf8')) as TelemetryRecord[];
+        if (Array.isArray(records)) onRecords(records);
+        res.writeHead(200).end();
+      } catch {
+        res.writeHead(400).end(); // Lambda retries a batch that was not accepted
+      }
+    });
+  });
+  server.keepAliveTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return server;
+}
+
+async function subscribe(api: ExtensionsApiClient, settings: LogsSettings, port: number): Promise<void> {
+  try {
+    await api.subscribeTelemetry({ types: settings.types, port, buffering: settings.buffering });
+  } catch (e) {
+    // Where the Telemetry API is refused (older environments), the Logs API carries the same streams.
+    if (!(e instanceof ExtensionsApiError)) throw e;
+    log(`Telemetry API refused (${e.errorType}); subscribing through the Logs API`);
+    await api.subscribeLogs({ types: settings.types, port, buffering: settings.buffering });
+  }
+}
+
+async function main(): Promise<void> {
+  const api = new ExtensionsApiClient();
+  let settings: LogsSettings;
+  try {
+    settings = parseLogsSettings(process.env);
+  } catch (e) {
+    log(`configuration error: ${(e as Error).message}`);
+    await api.register(NAME, ['INVOKE', 'SHUTDOWN']);
+    await api.initError('Extension.ConfigInvalid', (e as Error).message);
+    process.exit(1);
+  }
+
+  const buffer = new LogBuffer(settings.maxBufferBytes);
+  const progress = new Progress();
+  const shipper = new S3Shipper({
+    bucket: settings.bucket,
+    prefix: settings.prefix,
+    functionName: settings.functionName,
+    environmentId: randomUUID(),
+  });
+  let backgroundFlush: Promise<unknown> | undefined;
+  const listener = await startListener((records) => {
+    buffer.add(settings.redact.length ? records.map((r) => redactRecord(r, settings.redact)) : records);
+    progress.note(records);
+    // A big invoke's logs start leaving before it ends, so memory stays near one object's size.
+    if (buffer.bytes >= settings.objectBytes && !backgroundFlush) {
+      backgroundFlush = shipper
+        .flush(buffer, { maxObjectBytes: settings.objectBytes })
+        .finally(() => (backgroundFlush = undefined));
+    }
+  });
+
+  await api.register(NAME, ['INVOKE', 'SHUTDOWN']);
+  await subscribe(api, settings, (listener.address() as AddressInfo).port);
+
+  let lastRequestId: string | undefined;
+  for (;;) {
+    const event = await api.next();
+    const deadline = event.deadlineMs - DEADLINE_MARGIN_MS;
+    await backgroundFlush;
+    if (event.eventType === 'INVOKE') {
+      lastRequestId = event.requestId;
+      // This invoke's records are complete once its runtimeDone is here; ship them before /next.
+      await progress.waitFor('platform.runtimeDone', event.requestId, deadline);
+      await shipper.flush(buffer, { deadlineMs: deadline, maxObjectBytes: settings.objectBytes });
+      continue;
+    }
+    // SHUTDOWN: the last invoke's REPORT comes now; wait for it, ship everything, leave.
+    if (lastRequestId) await progress.waitFor('platform.report', lastRequestId, deadline);
+    const result = await shipper.flush(buffer, {
+      deadlineMs: deadline,
+      maxObjectBytes: settings.objectBytes,
+    });
+    if (result.failed || buffer.length > 0)
+      log(`shutdown: ${buffer.length} record(s) could not be uploaded before the deadline`);
+    listener.close();
+    process.exit(0);
+  }
+}
+
+main().catch((e: Error) => {
+  log(`fatal: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,269 @@
+/**
+ * The logs extension as Lambda runs it: its built layer in the local sandbox (Node.js 24, frozen
+ * between invokes) shipping to a real S3-compatible server (s3rver) through the real SDK.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
+import { buildWithMakefile } from '../../local/build/build';
+import { projectRoot, realTemplate } from '../../local/checks/test-fixtures';
+import { LOCAL_CREDENTIALS } from '../../local/cloud/seed';
+import { startS3, type RunningService } from '../../local/cloud/services';
+import { ExecutionEnvironment, type SandboxOptions } from '../../local/sandbox/execution-environment';
+import type { FunctionConfig } from '../../local/sandbox/function-config';
+import { ensureNodeRuntime } from '../../local/sandbox/node-runtime';
+import { spawnedGroupIds, survivingGroups } from '../../local/sandbox/process-group';
+import type { TelemetryRecord } from './log-types';
+
+let s3: RunningService;
+let client: S3Client;
+let layerDir: string;
+let nodePath: string;
+let bucketCount = 0;
+
+beforeAll(async () => {
+  nodePath = await ensureNodeRuntime(24);
+  layerDir = await buildWithMakefile(realTemplate(), 'LogsExtensionLayer', projectRoot);
+  s3 = await startS3();
+  client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+}, 300_000);
+
+const open: ExecutionEnvironment[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((e) => e.close()));
+});
+afterAll(async () => {
+  await s3?.close();
+  expect(survivingGroups(spawnedGroupIds.splice(0))).toEqual([]);
+});
+
+async function newBucket(): Promise<string> {
+  const bucket = `logs-test-${++bucketCount}`;
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+async function environment(
+  bucket: string,
+  s3Endpoint: string,
+  env: Record<string, string> = {},
+  options: Partial<SandboxOptions> = {},
+) {
+  const fn: FunctionConfig = {
+    logicalId: 'LogsFixtureFunction',
+    functionName: 'logs-fixture',
+    handler: 'index.handler',
+    runtime: 'nodejs24.x',
+    memorySizeMb: 256,
+    timeoutSeconds: 10,
+    architecture: 'x86_64',
+    codeDir: join(__dirname, 'test-fixtures', 'function'),
+    layerDirs: [layerDir],
+    logFormat: 'Text',
+    environment: { LOGS_BUCKET: bucket, ...env },
+  };
+  const sandbox = await ExecutionEnvironment.create(fn, {
+    nodePath,
+    extraEnv: { AWS_ENDPOINT_URL_S3: s3Endpoint },
+    ...options,
+  });
+  open.push(sandbox);
+  return sandbox;
+}
+
+/** Every object under the function's prefix, in key order (time, environment, sequence), records parsed. */
+async function shipped(bucket: string): Promise<Array<{ key: string; records: TelemetryRecord[] }>> {
+  // ListObjects (v1) with Marker: s3rver's ListObjectsV2 continuation tokens are unreliable.
+  const keys: string[] = [];
+  for (let marker: string | undefined; ;) {
+    const page = await client.send(
+      new ListObjectsCommand({ Bucket: bucket, ...(marker ? { Marker: marker } : {}) }),
+    );
+    const found = (page.Contents ?? []).map((o) => o.Key!);
+    keys.push(...found);
+    if (!page.IsTruncated || found.length === 0) break;
+    marker = found[found.length - 1];
+  }
+  const bySequence = (k: string) => Number(/-(\d{6})\.ndjson\.gz$/.exec(k)![1]);
+  keys.sort((a, b) => bySequence(a) - bySequence(b));
+  return Promise.all(
+    keys.map(async (key) => {
+      const body = await (
+        await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+      ).Body!.transformToByteArray();
+      const text = gunzipSync(Buffer.from(body)).toString('utf8');
+      return {
+        key,
+        records: text
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as TelemetryRecord),
+      };
+    }),
+  );
+}
+
+const linesOf = (records: TelemetryRecord[], tag: string) =>
+  records.flatMap((r) => {
+    const m =
+      r.type === 'function' && typeof r.record === 'string'
+        ? new RegExp(`\\t${tag} line (\\d+)`).exec(r.record)
+        : null;
+    return m ? [Number(m[1])] : [];
+  });
+
+async function runInvokes(
+  sandbox: ExecutionEnvironment,
+  invokes: number,
+  linesPerInvoke: number,
+  tag: string,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < invokes; i++) {
+    const result = await sandbox.invoke(
+      JSON.stringify({ tag, lines: linesPerInvoke, first: i * linesPerInvoke }),
+    );
+    expect(result.status).toBe('success');
+    ids.push(result.requestId);
+  }
+  return ids;
+}
+
+describe('logs extension in the sandbox', () => {
+  it.each([
+    ['frozen between invokes', true],
+    ['never frozen', false],
+  ])(
+    'ships every line of 1,000 invokes exactly once, in order, the last REPORT included (%s)',
+    async (_label, freeze) => {
+      const bucket = await newBucket();
+      const sandbox = await environment(bucket, s3.endpoint, {}, { freeze });
+      const ids = await runInvokes(sandbox, 1000, 3, 'known');
+      await sandbox.close(); // SHUTDOWN: the last invoke's REPORT must still reach S3
+      const objects = await shipped(bucket);
+      const records = objects.flatMap((o) => o.records);
+      expect(linesOf(records, 'known')).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+      const reports = records
+        .filter((r) => r.type === 'platform.report')
+        .map((r) => (r.record as { requestId: string }).requestId);
+      expect(reports).toEqual(ids);
+      for (const { key } of objects) {
+        expect(key).toMatch(
+          /^logs\/function=logs-fixture\/year=\d{4}\/month=\d\d\/day=\d\d\/hour=\d\d\/\d{4}-\d\d-\d\dT[\d:.]+Z-[0-9a-f-]{36}-\d{6}\.ndjson\.gz$/,
+        );
+      }
+      // Records of invoke N are in S3 before invoke N + 1 starts: never one invoke late.
+      const firstObjectWithLine = (n: number) =>
+        objects.findIndex((o) => linesOf(o.records, 'known').includes(n));
+      expect(firstObjectWithLine(2997)).toBeGreaterThanOrEqual(firstObjectWithLine(2));
+    },
+    240_000,
+  );
+
+  it('masks secret-looking environment values and configured patterns before upload', async () => {
+    const bucket = await newBucket();
+    const sandbox = await environment(bucket, s3.endpoint, {
+      DB_PASSWORD: 'hunter2-but-longer',
+      LOGS_REDACT_PATTERNS: '["known line \\\\d+"]',
+    });
+    await sandbox.invoke(JSON.stringify({ tag: 'known', lines: 1, first: 0, secret: true }));
+    await sandbox.close();
+    const text = JSON.stringify((await shipped(bucket)).flatMap((o) => o.records));
+    expect(text).not.toContain('hunter2-but-longer');
+    expect(text).toContain('connecting with ****');
+    expect(text).not.toMatch(/known line 0/);
+  });
+
+  it('keeps memory bounded through an S3 outage and writes how much it dropped once S3 is back', async () => {
+    const bucket = await newBucket();
+    // S3 through a proxy the test can cut and restore, as an outage would.
+    const proxy = await cuttableProxy(new URL(s3.endpoint));
+    const sandbox = await environment(bucket, proxy.url, { LOGS_MAX_BUFFER_BYTES: String(1024 * 1024) });
+    await runInvokes(sandbox, 3, 10, 'before');
+    proxy.cut();
+    const result = await sandbox.invoke(JSON.stringify({ tag: 'during', lines: 30_000, first: 0 })); // ≈ 2 MB of logs
+    expect(result.status).toBe('success');
+    proxy.restore();
+    await runInvokes(sandbox, 2, 10, 'after');
+    await sandbox.close();
+    await proxy.close();
+    const records = (await shipped(bucket)).flatMap((o) => o.records);
+    expect(linesOf(records, 'before')).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(linesOf(records, 'after')).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    const dropped = records.filter((r) => r.type === 'logs-extension.dropped');
+    expect(dropped.length).toBeGreaterThanOrEqual(1);
+    const droppedRecords = dropped.reduce(
+      (n, r) => n + (r.record as { droppedRecords: number }).droppedRecords,
+      0,
+    );
+    // What arrived plus what was counted as dropped is everything the function logged meanwhile.
+    expect(linesOf(records, 'during').length + droppedRecords).toBeGreaterThanOrEqual(30_000);
+    expect(droppedRecords).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('leaves the function’s own duration alone when S3 is slow', async () => {
+    const bucket = await newBucket();
+    const proxy = await cuttableProxy(new URL(s3.endpoint), 300);
+    const sandbox = await environment(bucket, proxy.url);
+    const latencies: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      let responded = 0;
+      await sandbox.invoke(JSON.stringify({ tag: 'slow', lines: 2, first: i * 2 }), {
+        onResponse: () => (responded = performance.now()),
+      });
+      latencies.push(responded - started);
+    }
+    await sandbox.close();
+    await proxy.close();
+    // The caller has its answer long before the 300 ms upload; the logs still all arrive.
+    expect(Math.max(...latencies.slice(1))).toBeLessThan(150);
+    expect(
+      linesOf(
+        (await shipped(bucket)).flatMap((o) => o.records),
+        'slow',
+      ),
+    ).toEqual(Array.from({ length: 10 }, (_, i) => i));
+  }, 60_000);
+});
+
+/** A TCP proxy to S3 that can refuse connections (an outage) or add latency to each connection. */
+async function cuttableProxy(
+  target: URL,
+  delayMs = 0,
+): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
+  let down = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((inbound) => {
+    sockets.add(inbound);
+    inbound.on('close', () => sockets.delete(inbound));
+    if (down) return inbound.destroy();
+    const outbound = net.connect(Number(target.port), target.hostname);
+    sockets.add(outbound);
+    outbound.on('close', () => sockets.delete(outbound));
+    const pipe = () => {
+      inbound.pipe(outbound);
+      outbound.pipe(inbound);
+    };
+    if (delayMs) setTimeout(pipe, delayMs);
+    else pipe();
+    inbound.on('error', () => outbound.destroy());
+    outbound.on('error', () => inbound.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut: () => {
+      down = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore: () => (down = false),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
