@@ -613,15 +613,7 @@ export class FunctionRegistry {
     input: AliasInput,
     caller: CallerContext = {},
   ): AliasConfiguration {
-    const params = compact({
-      functionName,
-      name,
-      functionVersion: input.FunctionVersion,
-      description: input.Description,
-      routingConfig: input.RoutingConfig
-        ? { additionalVersionWeights: input.RoutingConfig.AdditionalVersionWeights }
-        : undefined,
-    });
+    const params = aliasRequestParameters(functionName, name, input);
     return this.audited(LAMBDA_EVENT_NAMES.CreateAlias, params, caller, () => {
       const record = this.resolveUnqualified(functionName);
       checkAliasName(name);
@@ -655,14 +647,8 @@ export class FunctionRegistry {
     caller: CallerContext = {},
   ): AliasConfiguration {
     const params = compact({
-      functionName,
-      name,
-      functionVersion: input.FunctionVersion,
-      description: input.Description,
+      ...aliasRequestParameters(functionName, name, input),
       revisionId: input.RevisionId,
-      routingConfig: input.RoutingConfig
-        ? { additionalVersionWeights: input.RoutingConfig.AdditionalVersionWeights }
-        : undefined,
     });
     return this.audited(LAMBDA_EVENT_NAMES.UpdateAlias, params, caller, () => {
       const record = this.resolveUnqualified(functionName);
@@ -1057,4 +1043,17 @@ function checkTags(tags: Record<string, string>, total: number): void {
     throw invalidParameter(
       `A function can have at most ${MAX_TAGS} tags; this request would make it ${total}.`,
     );
+}
+
+/** CloudTrail's requestParameters of CreateAlias / UpdateAlias (UpdateAlias adds revisionId). */
+function aliasRequestParameters(functionName: string, name: string, input: AliasInput) {
+  return compact({
+    functionName,
+    name,
+    functionVersion: input.FunctionVersion,
+    description: input.Description,
+    routingConfig: input.RoutingConfig
+      ? { additionalVersionWeights: input.RoutingConfig.AdditionalVersionWeights }
+      : undefined,
+  });
 }
