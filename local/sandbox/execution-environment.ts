@@ -695,7 +695,7 @@ export class ExecutionEnvironment {
     }
     for (const group of this.groups()) group.signal('SIGKILL');
     await Promise.all(
-      [...running.extensions, ...(running.runtime ? [running.runtime] : [])].map((g) => g.exited),
+      [...running.extensions, ...(running.runtime ? [running.runtime] : [])].map((g) => g.gone),
     );
     running.lifecycle.stopped();
     rmSync(running.optDir, { recursive: true, force: true });

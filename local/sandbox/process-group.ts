@@ -7,6 +7,8 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
  */
 export class ProcessGroup {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once the leader has exited and nothing it started is left in the group either. */
+  readonly gone: Promise<void>;
   alive = true;
 
   private constructor(
@@ -25,9 +27,11 @@ export class ProcessGroup {
     });
     live.add(this);
     if (child.pid !== undefined) spawnedGroupIds.push(child.pid);
-    void this.exited.then(() => {
+    this.gone = this.exited.then(async () => {
       // The leader is gone; anything it left behind in the group goes too, as Lambda's reset would.
+      // SIGKILL is only queued: a busy machine may take a moment to schedule the victims' exits.
       this.signal('SIGKILL');
+      if (child.pid !== undefined) await untilEmpty(child.pid);
       live.delete(this);
     });
   }
@@ -95,4 +99,27 @@ export function survivingGroups(ids: number[]): string[] {
       survivors.push(`${entry} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`);
   }
   return survivors;
+}
+
+const EMPTY_POLL_MS = 5;
+const EMPTY_WAIT_MS = 2_000;
+
+/** Waits (bounded) until no live process is left in the group; immediate where /proc is absent. */
+async function untilEmpty(groupId: number): Promise<void> {
+  const deadline = Date.now() + EMPTY_WAIT_MS;
+  while (Date.now() < deadline) {
+    let left: string[];
+    try {
+      left = survivingGroups([groupId]);
+    } catch {
+      return; // no /proc (not Linux): nothing to watch
+    }
+    if (left.length === 0) return;
+    try {
+      process.kill(-groupId, 'SIGKILL');
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, EMPTY_POLL_MS));
+  }
 }
