@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { CacheClient, CacheNotFoundError } from '../../extensions/cache-extension/client';
+import { connect, LoginError, type ConnectOptions } from '../rotation/database';
+import { parseDatabaseSecret, type DatabaseSecret } from '../rotation/secret-shape';
+
+/**
+ * The row count of TABLE_NAME in the database whose credentials are the secret SECRET_NAME. The
+ * secret comes through the cache extension when it answers on 127.0.0.1 (CACHE_EXTENSION_PORT,
+ * 4000), else from Secrets Manager. A rotation never breaks it: on an authentication failure it
+ * fetches AWSCURRENT again past the cache and retries once; if that fails too, a single-user
+ * rotation is between setSecret and finishSecret, and AWSPENDING holds the password in force.
+ */
+export interface RecordCountConfig {
+  secretName: string;
+  tableName: string;
+  cachePort: number;
+  /** The cache extension's token; without one the cache is never tried. */
+  sessionToken?: string;
+  secretsManagerEndpoint?: string;
+  connect: ConnectOptions;
+}
+
+export interface RecordCount {
+  table: string;
+  count: number;
+}
+
+/** `name` or `schema.name`, each part a plain identifier: it is quoted, but never built from input. */
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/;
+
+export function configFromEnv(env: NodeJS.ProcessEnv): RecordCountConfig {
+  const secretName = env.SECRET_NAME;
+  if (!secretName) throw new Error('SECRET_NAME must name the database secret');
+  const tableName = env.TABLE_NAME ?? '';
+  if (!TABLE_NAME.test(tableName))
+    throw new Error('TABLE_NAME must be a table name: letters, digits, _ or $, optionally schema.table');
+  const cachePort = Number(env.CACHE_EXTENSION_PORT ?? 4000);
+  if (!Number.isInteger(cachePort) || cachePort < 1 || cachePort > 65535)
+    throw new Error('CACHE_EXTENSION_PORT must be a port number');
+  const timeout = Number(env.DB_CONNECT_TIMEOUT_MS ?? 5000);
+  if (!Number.isInteger(timeout) || timeout < 100)
+    throw new Error('DB_CONNECT_TIMEOUT_MS must be an integer ≥ 100');
+  return {
+    secretName,
+    tableName,
+    cachePort,
+    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    ...(env.SECRETS_MANAGER_ENDPOINT ? { secretsManagerEndpoint: env.SECRETS_MANAGER_ENDPOINT } : {}),
+    connect: {
+      connectTimeoutMs: timeout,
+      ...(env.DB_TLS_CA_FILE ? { tlsCa: readFileSync(env.DB_TLS_CA_FILE, 'utf8') } : {}),
+    },
+  };
+}
+
+type Freshness = 'cached' | 'fresh';
+
+/** Where the secret comes from: the cache extension when it answers, else Secrets Manager. */
+class SecretSource {
+  private cacheAvailable: Promise<boolean> | undefined;
+  private readonly cache: CacheClient;
+  private readonly direct: SecretsManagerClient;
+
+  constructor(private readonly config: RecordCountConfig) {
+    this.cache = new CacheClient(config.cachePort, config.sessionToken ?? '');
+    this.direct = new SecretsManagerClient(
+      config.secretsManagerEndpoint ? { endpoint: config.secretsManagerEndpoint } : {},
+    );
+  }
+
+  /** The secret at `stage`, or undefined when no version has that stage. */
+  async get(stage: 'AWSCURRENT' | 'AWSPENDING', freshness: Freshness): Promise<DatabaseSecret | undefined> {
+    const id = this.config.secretName;
+    if (await this.useCache()) {
+      try {
+        const value = await this.cache.get<{ SecretString?: string }>(
+          '/secretsmanager/get',
+          { secretId: id, versionStage: stage },
+          freshness === 'fresh' ? 'recache' : undefined,
+        );
+        return parseDatabaseSecret(value.SecretString, `${id} (${stage})`);
+      } catch (e) {
+        if (e instanceof CacheNotFoundError) return undefined;
+        throw e;
+      }
+    }
+    try {
+      const value = await this.direct.send(new GetSecretValueCommand({ SecretId: id, VersionStage: stage }));
+      return parseDatabaseSecret(value.SecretString, `${id} (${stage})`);
+    } catch (e) {
+      if (e instanceof ResourceNotFoundException) return undefined;
+      throw e;
+    }
+  }
+
+  /** Asked once per environment: the extension is either in the layers or not. */
+  private useCache(): Promise<boolean> {
+    if (!this.config.sessionToken) return Promise.resolve(false);
+    this.cacheAvailable ??= ping(this.config.cachePort);
+    return this.cacheAvailable;
+  }
+
+  destroy(): void {
+    this.direct.destroy();
+  }
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/ping', timeout: 500 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+export class RecordCounter {
+  private readonly source: SecretSource;
+
+  constructor(private readonly config: RecordCountConfig) {
+    this.source = new SecretSource(config);
+  }
+
+  async count(): Promise<RecordCount> {
+    const attempts: Array<() => Promise<DatabaseSecret | undefined>> = [
+      () => this.source.get('AWSCURRENT', 'cached'),
+      () => this.source.get('AWSCURRENT', 'fresh'),
+      () => this.source.get('AWSPENDING', 'fresh'),
+    ];
+    let lastError: unknown;
+    for (const secretOf of attempts) {
+      const secret = await secretOf();
+      if (!secret) continue;
+      try {
+        return { table: this.config.tableName, count: await this.countWith(secret) };
+      } catch (e) {
+        // Only a refused login means the secret is stale; anything else is the answer.
+        if (!(e instanceof LoginError && e.reason === 'authentication')) throw e;
+        lastError = e;
+      }
+    }
+    throw lastError ?? new Error(`secret ${this.config.secretName} has no AWSCURRENT value`);
+  }
+
+  private async countWith(secret: DatabaseSecret): Promise<number> {
+    const session = await connect(secret, this.config.connect);
+    try {
+      return await session.countRows(this.config.tableName);
+    } finally {
+      await session.close();
+    }
+  }
+
+  destroy(): void {
+    this.source.destroy();
+  }
+}
+
+// Parsed once per execution environment.
+let counter: RecordCounter | undefined;
+
+export const handler = async (): Promise<RecordCount> => {
+  counter ??= new RecordCounter(configFromEnv(process.env));
+  return counter.count();
+};
