@@ -17,6 +17,8 @@ export interface SamplesCloud {
   cloud: LocalCloud;
   gateway: ApiGatewayHandle;
   apiKey: string;
+  /** Times the gateway invoked a function (authorizers included), by logical id. */
+  gatewayInvocations(logicalId: string): number;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function startSamplesCloud(logicalIds: string[], seedData?: SeedDat
   const template = templateWith(logicalIds);
   const cloud = await LocalCloud.start({ root, template, ...(seedData ? { seedData } : {}) });
   const apiKey = 'local-samples-test-key-0123456789';
+  const invocations = new Map<string, number>();
   try {
     const gateway = await startApiGateway({
       routes: apiRoutes(template),
@@ -47,6 +50,7 @@ export async function startSamplesCloud(logicalIds: string[], seedData?: SeedDat
       credentials: (id) =>
         id === LOCAL_CREDENTIALS.accessKeyId ? LOCAL_CREDENTIALS.secretAccessKey : undefined,
       invoke: async (logicalId, event) => {
+        invocations.set(logicalId, (invocations.get(logicalId) ?? 0) + 1);
         const result = await cloud.invoke(logicalId, event);
         return { payload: result.payload, ...(result.errorType ? { errorType: result.errorType } : {}) };
       },
@@ -55,6 +59,7 @@ export async function startSamplesCloud(logicalIds: string[], seedData?: SeedDat
       cloud,
       gateway,
       apiKey,
+      gatewayInvocations: (logicalId) => invocations.get(logicalId) ?? 0,
       stop: async () => {
         await gateway.close();
         await cloud.stop();
