@@ -94,12 +94,21 @@ export class ConsulClient {
     return this.call('DELETE', `/v1/config/service-defaults/${encodeURIComponent(name)}`, query(scope));
   }
 
+  /**
+   * Consul's agent ignores `?dc=` on catalog register and deregister (only the body's Datacenter
+   * counts), so the datacenter goes in the body; the original sent only the query parameter and
+   * registered every remote-datacenter function in the local one.
+   */
   register(scope: ServiceScope, registration: Record<string, unknown>): Promise<unknown> {
-    return this.call('PUT', '/v1/catalog/register', query(scope), registration);
+    return this.call('PUT', '/v1/catalog/register', query(scope), {
+      ...registration,
+      ...(scope.datacenter ? { Datacenter: scope.datacenter } : {}),
+    });
   }
 
   deregister(scope: ServiceScope, node: string, serviceId: string): Promise<unknown> {
     return this.call('PUT', '/v1/catalog/deregister', query(scope), {
+      ...(scope.datacenter ? { Datacenter: scope.datacenter } : {}),
       Node: node,
       ServiceID: serviceId,
       ...(scope.partition ? { Partition: scope.partition, Namespace: scope.namespace } : {}),

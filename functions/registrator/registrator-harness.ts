@@ -45,6 +45,7 @@ export interface RegistratorHarness {
   ssm: SSMClient;
   deps: SyncDeps;
   logs: string[];
+  endpoints: { lambda: string; tagging: string; ssm: string };
   /** What the control plane saw (calls per operation). */
   lambdaCalls(): number;
   createFunction(name: string, tags?: Record<string, string>): string;
@@ -92,6 +93,7 @@ export async function registratorHarness(options: HarnessOptions = {}): Promise<
     ssm,
     deps,
     logs,
+    endpoints: { lambda: plane.endpoint, tagging: taggingApi.endpoint, ssm: ssmService.endpoint },
     lambdaCalls: () =>
       Object.values(plane.stats()).reduce((n, s) => n + s.calls, 0) +
       Object.values(taggingApi.stats()).reduce((n, s) => n + s.calls, 0),
@@ -112,7 +114,8 @@ export async function registratorHarness(options: HarnessOptions = {}): Promise<
         headers: { 'X-Consul-Token': MANAGEMENT_TOKEN },
       });
       const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+      const json = res.headers.get('content-type')?.includes('json') && text !== '';
+      return { status: res.status, body: (json ? JSON.parse(text) : text) as T };
     },
     async close() {
       consulClient.close();
