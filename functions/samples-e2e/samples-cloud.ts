@@ -32,12 +32,22 @@ export function templateWith(logicalIds: string[]): Template {
   return { ...full, Resources: Object.fromEntries(logicalIds.map((id) => [id, full.Resources[id]!])) };
 }
 
-export async function startSamplesCloud(logicalIds: string[], seedData?: SeedData): Promise<SamplesCloud> {
+export interface SamplesCloudOptions {
+  seedData?: SeedData;
+  /** Changes the scratch copy before it is built (a test's shorter TTL, say). */
+  prepare?: (root: string) => void;
+}
+
+export async function startSamplesCloud(
+  logicalIds: string[],
+  { seedData, prepare }: SamplesCloudOptions = {},
+): Promise<SamplesCloud> {
   const root = mkdtempSync(join(tmpdir(), 'samples-'));
   for (const dir of ['functions', 'extensions', 'layers', 'events']) {
     cpSync(join(projectRoot, dir), join(root, dir), { recursive: true });
   }
   symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'));
+  prepare?.(root);
   const template = templateWith(logicalIds);
   const cloud = await LocalCloud.start({ root, template, ...(seedData ? { seedData } : {}) });
   const apiKey = 'local-samples-test-key-0123456789';
