@@ -392,6 +392,8 @@ describe('token and CA from SSM', () => {
     try {
       let handler!: typeof import('./index').handler;
       jest.isolateModules(() => {
+        // A fresh module: the function parses its settings at load, as an execution environment does.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         ({ handler } = require('./index') as typeof import('./index'));
       });
       const context = { getRemainingTimeInMillis: () => 30_000 };

@@ -29,6 +29,19 @@ describe('least-privilege check', () => {
     ]);
   });
 
+  it('checks both branches of a policy behind Fn::If', () => {
+    const t = withPolicies([
+      {
+        'Fn::If': [
+          'Cond',
+          { Statement: [{ Effect: 'Allow', Action: 'ssm:*', Resource: 'arn:aws:ssm:us-east-1:1:parameter/p' }] },
+          { Ref: 'AWS::NoValue' },
+        ],
+      },
+    ]);
+    expect(messages(t)).toEqual([expect.stringMatching(/action "ssm:\*" is a wildcard/)]);
+  });
+
   it('fails Resource "*" unless every action is on the justified allow-list', () => {
     const bad = withPolicies({
       Statement: [{ Effect: 'Allow', Action: ['ssm:GetParameter', 'xray:PutTraceSegments'], Resource: '*' }],

@@ -6,6 +6,7 @@ import type { Finding } from './finding';
  * IAM accepts. Each entry says why; anything else on "*" fails the check.
  */
 export const RESOURCE_STAR_ALLOWED: Record<string, string> = {
+  'tag:GetResources': 'the Resource Groups Tagging API has no resource-level permissions',
   'xray:PutTraceSegments': 'X-Ray trace upload has no resource type',
   'xray:PutTelemetryRecords': 'X-Ray telemetry upload has no resource type',
   'ec2:CreateNetworkInterface': 'VPC functions: Lambda creates the ENI before its ARN exists',
@@ -90,6 +91,15 @@ function managedPolicyName(arnOrName: unknown): string | undefined {
   return arnOrName.split('/').pop();
 }
 
+/** A policy behind `Fn::If`: both branches are checked (AWS::NoValue adds nothing). */
+function ifBranches(policy: unknown): unknown[] {
+  if (!isObject(policy) || !Array.isArray(policy['Fn::If'])) return [policy];
+  return (policy['Fn::If'] as unknown[])
+    .slice(1)
+    .filter((b) => !(isObject(b) && b.Ref === 'AWS::NoValue'))
+    .flatMap(ifBranches);
+}
+
 /** No IAM wildcard actions, no Resource "*" the API does not require, no broad managed policies. */
 export function checkLeastPrivilege(template: Template): Finding[] {
   const findings: Finding[] = [];
@@ -110,27 +120,32 @@ export function checkLeastPrivilege(template: Template): Finding[] {
     switch (resource.Type) {
       case 'AWS::Serverless::Function':
       case 'AWS::Serverless::StateMachine':
-        list(props.Policies).forEach((policy, i) => {
-          const at = `${where}.Policies[${i}]`;
-          if (typeof policy === 'string') managed(policy, at);
-          else if (isObject(policy) && 'Statement' in policy) checkDocument(policy, at, report);
-          else if (isObject(policy)) {
-            for (const name of Object.keys(policy)) {
-              if (!(name in POLICY_TEMPLATES_ALLOWED)) {
-                report(
-                  at,
-                  `policy template ${name} is not in POLICY_TEMPLATES_ALLOWED; add it with the reason it is scoped`,
-                );
+        list(props.Policies)
+          .flatMap(ifBranches)
+          .forEach((policy, i) => {
+            const at = `${where}.Policies[${i}]`;
+            if (typeof policy === 'string') managed(policy, at);
+            else if (isObject(policy) && 'Statement' in policy) checkDocument(policy, at, report);
+            else if (isObject(policy)) {
+              for (const name of Object.keys(policy)) {
+                if (!(name in POLICY_TEMPLATES_ALLOWED)) {
+                  report(
+                    at,
+                    `policy template ${name} is not in POLICY_TEMPLATES_ALLOWED; add it with the reason it is scoped`,
+                  );
+                }
               }
             }
-          }
-        });
+          });
         break;
       case 'AWS::IAM::Role':
-        list(props.Policies).forEach(
-          (p, i) =>
-            isObject(p) && checkDocument(p.PolicyDocument, `${where}.Policies[${i}].PolicyDocument`, report),
-        );
+        list(props.Policies)
+          .flatMap(ifBranches)
+          .forEach(
+            (p, i) =>
+              isObject(p) &&
+              checkDocument(p.PolicyDocument, `${where}.Policies[${i}].PolicyDocument`, report),
+          );
         list(props.ManagedPolicyArns).forEach((arn, i) => managed(arn, `${where}.ManagedPolicyArns[${i}]`));
         break;
       case 'AWS::IAM::Policy':

@@ -40,5 +40,6 @@ describe('npm run package:sls', () => {
     expect(Object.values(cfn.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(
       Object.keys(realServerless().functions ?? {}).length,
     );
-  });
+    // One esbuild bundle per function: a minute and more on two busy cores.
+  }, 180_000);
 });

@@ -182,7 +182,37 @@ export function cloudResolver(
     const select = value['Fn::Select'];
     if (Array.isArray(select))
       return resolve((select[1] as unknown[])[Number(resolve(select[0], where))], where);
+    const ifArgs = value['Fn::If'];
+    if (Array.isArray(ifArgs) && ifArgs.length === 3) {
+      const chosen = condition(String(ifArgs[0]), where) ? ifArgs[1] : ifArgs[2];
+      // AWS::NoValue removes the property; as a value, the nearest local meaning is "empty".
+      return isObject(chosen) && chosen.Ref === 'AWS::NoValue' ? '' : resolve(chosen, where);
+    }
     throw new FunctionConfigError(`${where}: ${Object.keys(value)[0]} is not supported by the local cloud`);
+  };
+  /** Template conditions, evaluated against the same parameters (Equals / Not / And / Or / Condition). */
+  const evaluate = (expr: unknown, where: string): boolean => {
+    if (!isObject(expr)) throw new FunctionConfigError(`${where}: ${JSON.stringify(expr)} is not a condition`);
+    if (typeof expr.Condition === 'string') return condition(expr.Condition, where);
+    const [fn, args] = Object.entries(expr)[0] ?? [];
+    const list = Array.isArray(args) ? (args as unknown[]) : [];
+    switch (fn) {
+      case 'Fn::Equals':
+        return resolve(list[0], where) === resolve(list[1], where);
+      case 'Fn::Not':
+        return !evaluate(list[0], where);
+      case 'Fn::And':
+        return list.every((c) => evaluate(c, where));
+      case 'Fn::Or':
+        return list.some((c) => evaluate(c, where));
+      default:
+        throw new FunctionConfigError(`${where}: condition function ${fn} is not supported by the local cloud`);
+    }
+  };
+  const condition = (name: string, where: string): boolean => {
+    const expr = template.Conditions?.[name];
+    if (expr === undefined) throw new FunctionConfigError(`${where}: Fn::If names condition ${name}, which is not defined`);
+    return evaluate(expr, `${where} (condition ${name})`);
   };
   return resolve;
 }
