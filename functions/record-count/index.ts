@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { CacheClient, CacheNotFoundError } from '../../extensions/cache-extension/client';
 import { connect, LoginError, type ConnectOptions } from '../rotation/database';
+import { secretsManagerEndpoint } from '../rotation/endpoint';
 import { parseDatabaseSecret, type DatabaseSecret } from '../rotation/secret-shape';
 
 /**
@@ -51,7 +52,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RecordCountConfig {
     tableName,
     cachePort,
     ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-    ...(env.SECRETS_MANAGER_ENDPOINT ? { secretsManagerEndpoint: env.SECRETS_MANAGER_ENDPOINT } : {}),
+    ...(secretsManagerEndpoint(env) ? { secretsManagerEndpoint: secretsManagerEndpoint(env)! } : {}),
     connect: {
       connectTimeoutMs: timeout,
       ...(env.DB_TLS_CA_FILE ? { tlsCa: readFileSync(env.DB_TLS_CA_FILE, 'utf8') } : {}),

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { secretsManagerEndpoint } from './endpoint';
 import { parseRotationEvent, rotate, type RotationConfig } from './rotation-steps';
 
 /**
@@ -7,8 +8,8 @@ import { parseRotationEvent, rotate, type RotationConfig } from './rotation-step
  * alternating users when the secret holds `masterarn`. Secrets Manager invokes it once per step
  * (createSecret, setSecret, testSecret, finishSecret); every step is safe to run again.
  *
- * Environment: SECRETS_MANAGER_ENDPOINT (e.g. the VPC interface endpoint's DNS name; otherwise the
- * SDK's default, which honours AWS_ENDPOINT_URL_SECRETS_MANAGER), PASSWORD_LENGTH (32),
+ * Environment: SECRETS_MANAGER_ENDPOINT (e.g. the VPC interface endpoint's DNS name; see
+ * secretsManagerEndpoint for its precedence), PASSWORD_LENGTH (32),
  * EXCLUDE_CHARACTERS (`/@"'\`), DB_TLS_CA_FILE (CA bundle when the secret says `ssl`),
  * DB_CONNECT_TIMEOUT_MS (5000).
  */
@@ -23,7 +24,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RotationConfig & { endpoi
   };
   const caFile = env.DB_TLS_CA_FILE;
   return {
-    ...(env.SECRETS_MANAGER_ENDPOINT ? { endpoint: env.SECRETS_MANAGER_ENDPOINT } : {}),
+    ...(secretsManagerEndpoint(env) ? { endpoint: secretsManagerEndpoint(env) } : {}),
     passwordLength: integer('PASSWORD_LENGTH', 32, 8, 4096),
     // AWS's default set: characters that break connection strings and shell quoting.
     excludeCharacters: env.EXCLUDE_CHARACTERS ?? '/@"\'\\',
