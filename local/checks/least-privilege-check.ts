@@ -6,7 +6,6 @@ import type { Finding } from './finding';
  * IAM accepts. Each entry says why; anything else on "*" fails the check.
  */
 export const RESOURCE_STAR_ALLOWED: Record<string, string> = {
-  'tag:GetResources': 'the Resource Groups Tagging API has no resource-level permissions',
   'xray:PutTraceSegments': 'X-Ray trace upload has no resource type',
   'xray:PutTelemetryRecords': 'X-Ray telemetry upload has no resource type',
   'ec2:CreateNetworkInterface': 'VPC functions: Lambda creates the ENI before its ARN exists',

@@ -73,6 +73,9 @@ const ENDPOINT_VARIABLES: Record<keyof CloudEndpoints, string> = {
   eventbridge: 'AWS_ENDPOINT_URL_EVENTBRIDGE',
 };
 
+/** Where the local Consul's ACL token is kept for functions that read theirs from SSM (the registrator). */
+export const LOCAL_CONSUL_TOKEN_PARAMETER = '/local/consul/registrator-token';
+
 /** Lambda retries a failing asynchronous invoke twice (its default MaximumRetryAttempts). */
 const ASYNC_ATTEMPTS = 3;
 
@@ -154,6 +157,8 @@ export class LocalCloud {
       this.options.consulAddress ? 'Consul (real, CONSUL_HTTP_ADDR)' : 'Consul (emulator)',
       () => this.startConsul(),
     );
+    if (this.consul.token)
+      ssm.store.put({ name: LOCAL_CONSUL_TOKEN_PARAMETER, value: this.consul.token, type: 'SecureString' });
     this.endpoints = {
       dynamodb: dynamodb.endpoint,
       s3: s3.endpoint,
@@ -203,8 +208,17 @@ export class LocalCloud {
         url,
       ]),
     );
-    // Template values win: a function may point at a real Consul on purpose.
-    if (!('CONSUL_HTTP_ADDR' in config.environment)) extraEnv.CONSUL_HTTP_ADDR = this.consul.address;
+    // Template values win: a function may point at a real Consul on purpose. Absent or empty (the
+    // template's parameter left at its default) means the local one, with its token from SSM.
+    if (!config.environment.CONSUL_HTTP_ADDR) {
+      extraEnv.CONSUL_HTTP_ADDR = this.consul.address;
+      if (
+        'CONSUL_HTTP_TOKEN_PATH' in config.environment &&
+        !config.environment.CONSUL_HTTP_TOKEN_PATH &&
+        this.consul.token
+      )
+        extraEnv.CONSUL_HTTP_TOKEN_PATH = LOCAL_CONSUL_TOKEN_PARAMETER;
+    }
     // Lambda gives every environment its own network; locally they share the loopback, so a function
     // whose layers may bring extensions listening on fixed ports runs one environment at a time.
     const maxEnvironments = config.layerDirs.length > 0 ? 1 : 10;
