@@ -30,7 +30,11 @@ export interface RecordCountConfig {
 export interface RecordCount {
   table: string;
   count: number;
+  /** Where the secret came from, so a deployment shows whether the extension is in use. */
+  secretSource: SecretSourceName;
 }
+
+type SecretSourceName = 'cache-extension' | 'secrets-manager';
 
 /** `name` or `schema.name`, each part a plain identifier: it is quoted, but never built from input. */
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/;
@@ -100,6 +104,10 @@ class SecretSource {
     }
   }
 
+  async name(): Promise<SecretSourceName> {
+    return (await this.useCache()) ? 'cache-extension' : 'secrets-manager';
+  }
+
   /** Asked once per environment: the extension is either in the layers or not. */
   private useCache(): Promise<boolean> {
     if (!this.config.sessionToken) return Promise.resolve(false);
@@ -141,7 +149,8 @@ export class RecordCounter {
       const secret = await secretOf();
       if (!secret) continue;
       try {
-        return { table: this.config.tableName, count: await this.countWith(secret) };
+        const count = await this.countWith(secret);
+        return { table: this.config.tableName, count, secretSource: await this.source.name() };
       } catch (e) {
         // Only a refused login means the secret is stale; anything else is the answer.
         if (!(e instanceof LoginError && e.reason === 'authentication')) throw e;

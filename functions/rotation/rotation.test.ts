@@ -126,7 +126,7 @@ describe.each(ENGINES)('%s', (engine) => {
       password: 'initial-Password-1',
     });
     const counter = counterFor(arn);
-    expect(await counter.count()).toEqual({ table: TABLE, count: ROWS });
+    expect(await counter.count()).toEqual({ table: TABLE, count: ROWS, secretSource: 'secrets-manager' });
     const before = await currentValue(fixture, arn);
 
     for (let round = 0; round < 2; round++) {
@@ -139,7 +139,7 @@ describe.each(ENGINES)('%s', (engine) => {
       expect(value.username).toBe('app_single');
       expect(String(value.password)).toHaveLength(24);
       expect(String(value.password)).not.toMatch(/[/@"'\\:;]/);
-      expect(await counter.count()).toEqual({ table: TABLE, count: ROWS });
+      expect(await counter.count()).toEqual({ table: TABLE, count: ROWS, secretSource: 'secrets-manager' });
     }
     await expectLoginRefused(before.value);
     counter.destroy();
@@ -210,7 +210,11 @@ describe.each(ENGINES)('%s', (engine) => {
           // Secrets Manager retries the rotation with the same token from the first step.
           for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as Step[]) {
             await invoke({ Step: step, SecretId: arn, ClientRequestToken: token });
-            expect(await counter.count()).toEqual({ table: TABLE, count: ROWS });
+            expect(await counter.count()).toEqual({
+              table: TABLE,
+              count: ROWS,
+              secretSource: 'secrets-manager',
+            });
           }
           const value = await expectSettled(arn, token);
           expect(value.username).toBe(strategy === 'single' ? user : `${user}_clone`);
