@@ -11,6 +11,8 @@ import {
   startLambdaControlPlane,
   startTaggingApi,
   type LambdaControlPlaneOptions,
+  type OperationStats,
+  type TaggingApiOptions,
 } from '../../local/cloud/lambda-control-plane';
 import { startSecretsManager, startSsm, type RunningService } from '../../local/cloud/services';
 import { LOCAL_CREDENTIALS } from '../../local/cloud/seed';
@@ -34,6 +36,7 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   consul?: ConsulEmulatorOptions;
   lambda?: LambdaControlPlaneOptions;
+  tagging?: TaggingApiOptions;
   /** SDK attempts per call (the function uses 10). */
   maxAttempts?: number;
 }
@@ -46,8 +49,10 @@ export interface RegistratorHarness {
   deps: SyncDeps;
   logs: string[];
   endpoints: { lambda: string; tagging: string; ssm: string };
-  /** What the control plane saw (calls per operation). */
+  /** Control-plane calls (Lambda and Tagging API) since start. */
   lambdaCalls(): number;
+  /** Per operation: calls, throttled answers, errors. */
+  stats(): Record<string, OperationStats>;
   createFunction(name: string, tags?: Record<string, string>): string;
   sync(options?: { dryRun?: boolean; deadlineMs?: number }): Promise<SyncSummary>;
   syncFunction(name: string, options?: { dryRun?: boolean }): Promise<SyncSummary>;
@@ -61,7 +66,7 @@ export const enabled = (extra: Record<string, string> = {}) => ({ [TAGS.enabled]
 export async function registratorHarness(options: HarnessOptions = {}): Promise<RegistratorHarness> {
   const registry = new FunctionRegistry({ region: REGION, accountId: ACCOUNT });
   const plane = await startLambdaControlPlane(registry, options.lambda ?? { throttle: false });
-  const taggingApi = await startTaggingApi(registry, options.lambda ? {} : { throttle: false });
+  const taggingApi = await startTaggingApi(registry, options.tagging ?? { throttle: false });
   const consul = await startConsulEmulator({ aclToken: MANAGEMENT_TOKEN, ...options.consul });
   const secrets = await startSecretsManager();
   const ssmService = await startSsm(secrets.endpoint);
@@ -97,6 +102,7 @@ export async function registratorHarness(options: HarnessOptions = {}): Promise<
     lambdaCalls: () =>
       Object.values(plane.stats()).reduce((n, s) => n + s.calls, 0) +
       Object.values(taggingApi.stats()).reduce((n, s) => n + s.calls, 0),
+    stats: () => ({ ...plane.stats(), ...taggingApi.stats() }),
     createFunction(name, tags = {}) {
       return registry.createFunction({
         FunctionName: name,
