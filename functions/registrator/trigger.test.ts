@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CLOUDTRAIL_EVENT_NAMES, triggerOf, TriggerError } from './trigger';
 
 const cloudTrail = (eventName: string, detail: Record<string, unknown>) => ({
@@ -59,5 +61,13 @@ describe('triggerOf', () => {
     expect(() => triggerOf({ source: 'my.app' }, false)).toThrow(/event.source: "my.app".*\{"sync":"full"\}/);
     expect(() => triggerOf(cloudTrail('TagResource', {}), false)).toThrow(/names no function/);
     expect(() => triggerOf({ sync: 'full', dryRun: 'perhaps' }, false)).toThrow(/dryRun/);
+  });
+});
+
+describe('events/registrator samples', () => {
+  const dir = join(__dirname, '..', '..', 'events', 'registrator');
+  it.each(readdirSync(dir))('%s is a trigger the registrator acts on', (file) => {
+    const trigger = triggerOf(JSON.parse(readFileSync(join(dir, file), 'utf8')), false);
+    expect(['full', 'function']).toContain(trigger.kind);
   });
 });
