@@ -36,11 +36,13 @@ export interface SamplesCloudOptions {
   seedData?: SeedData;
   /** Changes the scratch copy before it is built (a test's shorter TTL, say). */
   prepare?: (root: string) => void;
+  /** Changes the cut-down template before the cloud starts (a test's shorter timeout, say). */
+  adjust?: (template: Template) => void;
 }
 
 export async function startSamplesCloud(
   logicalIds: string[],
-  { seedData, prepare }: SamplesCloudOptions = {},
+  { seedData, prepare, adjust }: SamplesCloudOptions = {},
 ): Promise<SamplesCloud> {
   const root = mkdtempSync(join(tmpdir(), 'samples-'));
   for (const dir of ['functions', 'extensions', 'layers', 'events']) {
@@ -49,6 +51,7 @@ export async function startSamplesCloud(
   symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'));
   prepare?.(root);
   const template = templateWith(logicalIds);
+  adjust?.(template);
   const cloud = await LocalCloud.start({ root, template, ...(seedData ? { seedData } : {}) });
   const apiKey = 'local-samples-test-key-0123456789';
   const invocations = new Map<string, number>();
