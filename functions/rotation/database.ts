@@ -1,3 +1,4 @@
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { DatabaseSecret } from './secret-shape';
@@ -188,27 +189,23 @@ async function connectPostgres(secret: DatabaseSecret, options: ConnectOptions):
     await client.end().catch(() => undefined);
     throw loginError(e, secret, POSTGRES_AUTH_CODES);
   }
-  // Utility statements take no parameters, so names and passwords are escaped by the driver.
+  // Utility statements take no parameters, so names are escaped by the driver, and passwords are
+  // sent as the SCRAM verifier Postgres stores: no statement text (logs, pg_stat_statements) holds one.
   const role = (name: string) => client.escapeIdentifier(name);
+  const passwordLiteral = (password: string) => client.escapeLiteral(postgresPassword(password));
   return {
     async setOwnPassword(password) {
-      await client.query(
-        `ALTER USER ${role(secret.username)} WITH PASSWORD ${client.escapeLiteral(password)}`,
-      );
+      await client.query(`ALTER USER ${role(secret.username)} WITH PASSWORD ${passwordLiteral(password)}`);
     },
     async upsertUserLike(username, password, templateUser) {
       const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
       if (exists.rowCount === 0) {
-        await client.query(
-          `CREATE ROLE ${role(username)} WITH LOGIN PASSWORD ${client.escapeLiteral(password)}`,
-        );
+        await client.query(`CREATE ROLE ${role(username)} WITH LOGIN PASSWORD ${passwordLiteral(password)}`);
         // Membership gives the new role every privilege of the current one (as AWS's template does);
         // granted only at creation, since the reverse grant next rotation would be circular.
         await client.query(`GRANT ${role(templateUser)} TO ${role(username)}`);
       } else {
-        await client.query(
-          `ALTER ROLE ${role(username)} WITH LOGIN PASSWORD ${client.escapeLiteral(password)}`,
-        );
+        await client.query(`ALTER ROLE ${role(username)} WITH LOGIN PASSWORD ${passwordLiteral(password)}`);
       }
     },
     async check() {
@@ -223,4 +220,18 @@ async function connectPostgres(secret: DatabaseSecret, options: ConnectOptions):
       await client.end().catch(() => undefined);
     },
   };
+}
+
+/**
+ * What goes in `PASSWORD '…'`: the SCRAM-SHA-256 verifier (RFC 5802/7677, as Postgres ≥ 10 stores
+ * it) for printable ASCII passwords — all GetRandomPassword makes, for which SASLprep changes
+ * nothing; any other password is sent as is, so Postgres applies SASLprep itself.
+ */
+export function postgresPassword(password: string, salt = randomBytes(16), iterations = 4096): string {
+  if (!/^[\x20-\x7e]+$/.test(password)) return password;
+  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }

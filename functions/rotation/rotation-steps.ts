@@ -85,6 +85,12 @@ export async function rotate(event: RotationEvent, ctx: RotationContext): Promis
   const tokenStages = stages[token];
   if (!tokenStages) throw new Error(`secret version ${token} has no stage for rotation of secret ${arn}`);
   if (tokenStages.includes(CURRENT)) {
+    // A finishSecret stopped between its two calls left AWSPENDING beside AWSCURRENT: finish it.
+    if (step === 'finishSecret' && tokenStages.includes(PENDING)) {
+      await removePending(arn, token, ctx);
+      ctx.log(`finishSecret: version ${token} was already AWSCURRENT for ${arn}; removed its AWSPENDING`);
+      return;
+    }
     ctx.log(`${step}: version ${token} is already AWSCURRENT for ${arn}; nothing to do`);
     return;
   }
@@ -254,11 +260,15 @@ async function finishSecret(
       ...(currentVersion ? { RemoveFromVersionId: currentVersion } : {}),
     }),
   );
-  // Leaves AWSPENDING nowhere, so the next RotateSecret never sees an unfinished rotation.
+  await removePending(arn, token, ctx);
+  ctx.log(`finishSecret: version ${token} is now AWSCURRENT for ${arn} (was ${currentVersion ?? 'none'})`);
+}
+
+/** Leaves AWSPENDING nowhere, so the next RotateSecret never sees an unfinished rotation. */
+async function removePending(arn: string, token: string, ctx: RotationContext): Promise<void> {
   await ctx.client.send(
     new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: PENDING, RemoveFromVersionId: token }),
   );
-  ctx.log(`finishSecret: version ${token} is now AWSCURRENT for ${arn} (was ${currentVersion ?? 'none'})`);
 }
 
 /** A rotation must never point a secret at another database than the one it rotates. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { RotateSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { freePort } from '../../local/databases/test-servers';
 import { RecordCounter } from '../record-count/index';
 import { connect, LoginError } from './database';
@@ -226,6 +226,28 @@ describe.each(ENGINES)('%s', (engine) => {
       );
     },
   );
+
+  test('finishSecret stopped between moving AWSCURRENT and removing AWSPENDING: the re-run cleans up', async () => {
+    await createAppUser(db(), 'f_half_finish', 'initial-Password-8');
+    const arn = await createDatabaseSecret(fixture, db(), {
+      username: 'f_half_finish',
+      password: 'initial-Password-8',
+    });
+    const { token } = await rotateOnce(arn, undefined, 'testSecret');
+    const before = await currentValue(fixture, arn);
+    // What a finishSecret that died after its first call leaves: AWSCURRENT and AWSPENDING together.
+    await fixture.client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: arn,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: token,
+        RemoveFromVersionId: before.versionId,
+      }),
+    );
+    expect((await stagesOf(fixture, arn))[token]!.sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    await invoke({ Step: 'finishSecret', SecretId: arn, ClientRequestToken: token });
+    await expectSettled(arn, token);
+  });
 
   test('unreachable database: a clear error naming it, AWSCURRENT untouched', async () => {
     const port = await freePort();

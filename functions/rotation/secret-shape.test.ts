@@ -1,3 +1,4 @@
+import { postgresPassword } from './database';
 import { configFromEnv } from './index';
 import { alternateUsername, maxUsernameLength, parseDatabaseSecret, withCredentials } from './secret-shape';
 
@@ -82,5 +83,21 @@ describe('rotation configuration', () => {
         AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:1',
       }).endpoint,
     ).toBeUndefined();
+  });
+});
+
+describe('Postgres password literal', () => {
+  it('is a SCRAM-SHA-256 verifier for ASCII passwords, never the password itself', () => {
+    // RFC 7677's example: password "pencil", salt W22ZaJ0SNY7soEsUEjb6gQ==, 4096 iterations.
+    const verifier = postgresPassword('pencil', Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64'));
+    // StoredKey as in RFC 7677's exchange; Postgres accepting it is proven by the rotation tests.
+    expect(verifier).toMatch(
+      /^SCRAM-SHA-256\$4096:W22ZaJ0SNY7soEsUEjb6gQ==\$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:[A-Za-z0-9+/]{43}=$/,
+    );
+    expect(postgresPassword('pencil')).not.toContain('pencil');
+  });
+
+  it('leaves a non-ASCII password to the server’s SASLprep', () => {
+    expect(postgresPassword('pässwörd')).toBe('pässwörd');
   });
 });
