@@ -5,6 +5,9 @@ import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-
 import { LOCAL_CREDENTIALS } from '../../local/cloud/seed';
 import { ConsulClient } from './consul-client';
 import { fullSync } from './sync';
+import { applyPlan } from './apply';
+import { readConsul } from './consul-catalog';
+import { planSync } from './plan';
 import { MANAGED_TAG } from './consul-catalog';
 import {
   enabled,
@@ -421,5 +424,32 @@ describe('token and CA from SSM', () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe('time budget', () => {
+  it('starts no write after the deadline and leaves the rest to the next sync', async () => {
+    h = await registratorHarness();
+    for (let i = 0; i < 4; i++) h.createFunction(`fn-${i}`, enabled());
+    const consul = await readConsul(h.deps.consul, h.deps.config);
+    const desired = ['fn-0', 'fn-1'].map((name) => ({
+      datacenter: '',
+      name,
+      functionName: name,
+      arn: h.registry.functionArn(name),
+      invocationMode: 'synchronous' as const,
+      payloadPassthrough: false,
+    }));
+    const plan = planSync({
+      desired,
+      consul,
+      inScope: () => true,
+      inventoryComplete: true,
+      protectedFunctions: new Set(),
+    });
+    const result = await applyPlan(h.deps, plan.actions, Date.now() - 1);
+    expect(result).toEqual({ applied: { create: 0, update: 0, delete: 0 }, deferred: 2, errors: [] });
+    expect(await managedNames()).toEqual([]);
+    expect((await h.sync()).applied.create).toBe(4);
   });
 });
