@@ -19,7 +19,17 @@ beforeAll(async () => {
     'AuthorizerFunction',
     'ListUsersFunction',
     'ListAdminsFunction',
+    // Another function with the cache extension, which locally shares the loopback (see beforeAll).
+    'HttpApi',
+    'CacheDemoTable',
+    'CacheDemoGreetingParameter',
+    'CacheDemoLogLevelParameter',
+    'CacheDemoApiKeySecret',
+    'CacheDemoFunction',
   ]);
+  // The cache demo's extension now holds its port (frozen between invokes, as on Lambda): the
+  // authorizer's own extension must not be confused with it.
+  expect((await fetch(`${samples.gateway.url}/cache-demo`)).status).toBeLessThan(500);
   const secrets = new SecretsManagerClient({
     ...sdkConfig,
     endpoint: samples.cloud.endpoints.secretsmanager,
