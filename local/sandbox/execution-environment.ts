@@ -457,7 +457,7 @@ export class ExecutionEnvironment {
     this.publish(platform.initRuntimeDone('success', phase));
     this.publish(platform.initReport('success', durationMs, phase));
     running.initBacklog = [];
-    this.freeze();
+    await this.freeze();
     return { ok: true, durationMs };
   }
 
@@ -636,7 +636,7 @@ export class ExecutionEnvironment {
       ),
     );
     if (reset) await this.stop(reset);
-    else this.freeze();
+    else await this.freeze();
     const logs = this.invokeLog;
     this.invokeLog = undefined;
     return {
@@ -659,9 +659,9 @@ export class ExecutionEnvironment {
     return r ? [...r.extensions, ...(r.runtime ? [r.runtime] : [])].filter((g) => g.alive) : [];
   }
 
-  private freeze(): void {
+  private async freeze(): Promise<void> {
     if (this.options.freeze === false) return;
-    for (const group of this.groups()) group.freeze();
+    await Promise.all(this.groups().map((group) => group.freeze()));
   }
 
   private thaw(): void {

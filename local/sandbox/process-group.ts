@@ -59,8 +59,21 @@ export class ProcessGroup {
     }
   }
 
-  freeze(): void {
+  /**
+   * SIGSTOP is only queued: a process busy in a system call (a timer's write, say) finishes it
+   * first. Lambda's freezer returns once the tasks are frozen, so this waits (bounded) until the
+   * leader is seen stopped.
+   */
+  async freeze(): Promise<void> {
     this.signal('SIGSTOP');
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    const deadline = Date.now() + FREEZE_WAIT_MS;
+    while (this.alive && Date.now() < deadline) {
+      const state = processState(pid);
+      if (state === undefined || state === 'T' || state === 't' || state === 'Z') return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   thaw(): void {
@@ -99,6 +112,18 @@ export function survivingGroups(ids: number[]): string[] {
       survivors.push(`${entry} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`);
   }
   return survivors;
+}
+
+const FREEZE_WAIT_MS = 100;
+
+/** A process's state letter from /proc (undefined when gone or where /proc is absent). */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
 }
 
 const EMPTY_POLL_MS = 5;
