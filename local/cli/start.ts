@@ -126,10 +126,13 @@ function printSummary(cloud: LocalCloud, gateway: ApiGatewayHandle, apiKey: stri
   say(`API key for routes with ApiKeyRequired: x-api-key: ${apiKey}`);
 }
 
-/** The sample event for a function: the first file in events/<serverless key>/, else `{}`. */
+/** The sample event for a function: the first file in events/<serverless key or its kebab-case>/, else `{}`. */
 function sampleEvent(root: string, logicalId: string): string {
-  const dir = join(root, 'events', slsFunctionKey(logicalId));
-  if (!existsSync(dir)) return '{}';
+  const key = slsFunctionKey(logicalId);
+  const dir = [key, key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]
+    .map((name) => join(root, 'events', name))
+    .find((d) => existsSync(d));
+  if (!dir) return '{}';
   const first = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()[0];

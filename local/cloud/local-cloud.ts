@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAll } from '../build/build';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local-account';
@@ -72,6 +73,8 @@ const ENDPOINT_VARIABLES: Record<keyof CloudEndpoints, string> = {
   tagging: 'AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API',
   eventbridge: 'AWS_ENDPOINT_URL_EVENTBRIDGE',
 };
+
+const hasCacheExtension = (layerDir: string) => existsSync(join(layerDir, 'extensions', 'cache-extension'));
 
 /** Where the local Consul's ACL token is kept for functions that read theirs from SSM (the registrator). */
 export const LOCAL_CONSUL_TOKEN_PARAMETER = '/local/consul/registrator-token';
@@ -185,6 +188,10 @@ export class LocalCloud {
       }
     });
     for (const config of configs) {
+      const fixed = Number(config.environment.CACHE_EXTENSION_PORT);
+      if (fixed) this.cacheExtensionPorts.add(fixed);
+    }
+    for (const config of configs) {
       this.functions.set(
         config.logicalId,
         this.pool(config, runtimes.get(parseNodeRuntime(config.runtime))!),
@@ -219,6 +226,10 @@ export class LocalCloud {
       )
         extraEnv.CONSUL_HTTP_TOKEN_PATH = LOCAL_CONSUL_TOKEN_PARAMETER;
     }
+    // Lambda gives every function its own network, so each cache extension listens on 4000; locally
+    // they share the loopback, so each function gets its own port (extension and client both read it).
+    if (!config.environment.CACHE_EXTENSION_PORT && config.layerDirs.some(hasCacheExtension))
+      extraEnv.CACHE_EXTENSION_PORT = String(this.nextCacheExtensionPort());
     // Lambda gives every environment its own network; locally they share the loopback, so a function
     // whose layers may bring extensions listening on fixed ports runs one environment at a time.
     const maxEnvironments = config.layerDirs.length > 0 ? 1 : 10;
@@ -418,6 +429,16 @@ export class LocalCloud {
         await closeServer(server);
       },
     };
+  }
+
+  private readonly cacheExtensionPorts = new Set<number>();
+
+  /** 4000, the extension's default, then the next ports no template environment names. */
+  private nextCacheExtensionPort(): number {
+    let port = 4000;
+    while (this.cacheExtensionPorts.has(port)) port++;
+    this.cacheExtensionPorts.add(port);
+    return port;
   }
 
   /** Consul: the one at CONSUL_HTTP_ADDR when given, else the emulator with ACLs on. */
