@@ -34,7 +34,11 @@ describe('least-privilege check', () => {
       {
         'Fn::If': [
           'Cond',
-          { Statement: [{ Effect: 'Allow', Action: 'ssm:*', Resource: 'arn:aws:ssm:us-east-1:1:parameter/p' }] },
+          {
+            Statement: [
+              { Effect: 'Allow', Action: 'ssm:*', Resource: 'arn:aws:ssm:us-east-1:1:parameter/p' },
+            ],
+          },
           { Ref: 'AWS::NoValue' },
         ],
       },

@@ -192,7 +192,8 @@ export function cloudResolver(
   };
   /** Template conditions, evaluated against the same parameters (Equals / Not / And / Or / Condition). */
   const evaluate = (expr: unknown, where: string): boolean => {
-    if (!isObject(expr)) throw new FunctionConfigError(`${where}: ${JSON.stringify(expr)} is not a condition`);
+    if (!isObject(expr))
+      throw new FunctionConfigError(`${where}: ${JSON.stringify(expr)} is not a condition`);
     if (typeof expr.Condition === 'string') return condition(expr.Condition, where);
     const [fn, args] = Object.entries(expr)[0] ?? [];
     const list = Array.isArray(args) ? (args as unknown[]) : [];
@@ -206,12 +207,15 @@ export function cloudResolver(
       case 'Fn::Or':
         return list.some((c) => evaluate(c, where));
       default:
-        throw new FunctionConfigError(`${where}: condition function ${fn} is not supported by the local cloud`);
+        throw new FunctionConfigError(
+          `${where}: condition function ${fn} is not supported by the local cloud`,
+        );
     }
   };
   const condition = (name: string, where: string): boolean => {
     const expr = template.Conditions?.[name];
-    if (expr === undefined) throw new FunctionConfigError(`${where}: Fn::If names condition ${name}, which is not defined`);
+    if (expr === undefined)
+      throw new FunctionConfigError(`${where}: Fn::If names condition ${name}, which is not defined`);
     return evaluate(expr, `${where} (condition ${name})`);
   };
   return resolve;
