@@ -36,6 +36,16 @@ export interface RecordCount {
 
 type SecretSourceName = 'cache-extension' | 'secrets-manager';
 
+export interface SecretCheck {
+  check: 'secret';
+  secretSource: SecretSourceName;
+  engine: string;
+  host: string;
+  port: number;
+  username: string;
+  ssl: boolean;
+}
+
 /** `name` or `schema.name`, each part a plain identifier: it is quoted, but never built from input. */
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/;
 
@@ -160,6 +170,20 @@ export class RecordCounter {
     throw lastError ?? new Error(`secret ${this.config.secretName} has no AWSCURRENT value`);
   }
 
+  async checkSecret(): Promise<SecretCheck> {
+    const secret = await this.source.get('AWSCURRENT', 'cached');
+    if (!secret) throw new Error(`secret ${this.config.secretName} has no AWSCURRENT value`);
+    return {
+      check: 'secret',
+      secretSource: await this.source.name(),
+      engine: secret.engine,
+      host: secret.host,
+      port: secret.port,
+      username: secret.username,
+      ssl: secret.ssl,
+    };
+  }
+
   private async countWith(secret: DatabaseSecret): Promise<number> {
     const session = await connect(secret, this.config.connect);
     try {
@@ -177,7 +201,17 @@ export class RecordCounter {
 // Parsed once per execution environment.
 let counter: RecordCounter | undefined;
 
-export const handler = async (): Promise<RecordCount> => {
+/**
+ * `{}` (or any event without `check`) counts. `{"check": "secret"}`, to invoke by hand after a deploy
+ * or a rotation: reads and validates the secret the way a count does, without the database, and says
+ * where it came from and which database it names (never the password).
+ */
+export const handler = async (event?: unknown): Promise<RecordCount | SecretCheck> => {
   counter ??= new RecordCounter(configFromEnv(process.env));
+  if (typeof event === 'object' && event !== null && 'check' in event) {
+    if ((event as { check: unknown }).check !== 'secret')
+      throw new Error('record-count event: "check" must be "secret" (or leave it out to count)');
+    return counter.checkSecret();
+  }
   return counter.count();
 };

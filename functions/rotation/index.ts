@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetRandomPasswordCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { secretsManagerEndpoint } from './endpoint';
-import { parseRotationEvent, rotate, type RotationConfig } from './rotation-steps';
+import { parseRotationEvent, rotate, RotationEventError, type RotationConfig } from './rotation-steps';
 
 /**
  * Secrets Manager rotation function for MySQL / MariaDB and PostgreSQL credentials: single user, or
@@ -48,7 +48,45 @@ function init() {
   return state;
 }
 
-export const handler = async (event: unknown): Promise<void> => {
+/**
+ * `{"check": "secretsmanager"}`, to invoke by hand after a deploy: one GetRandomPassword with the
+ * configured options proves the function reaches Secrets Manager (from a VPC, the most common reason
+ * rotations time out) and may call it, without touching any secret. The password is discarded.
+ */
+export interface PreflightResult {
+  check: 'secretsmanager';
+  reachable: true;
+  endpoint: string;
+  passwordLength: number;
+}
+
+function isPreflight(event: unknown): boolean {
+  if (typeof event !== 'object' || event === null || !('check' in event)) return false;
+  if ((event as { check: unknown }).check !== 'secretsmanager')
+    throw new RotationEventError('preflight event: "check" must be "secretsmanager"');
+  return true;
+}
+
+async function preflight(): Promise<PreflightResult> {
+  const { client, config } = init();
+  const { RandomPassword } = await client.send(
+    new GetRandomPasswordCommand({
+      PasswordLength: config.passwordLength,
+      ExcludeCharacters: config.excludeCharacters,
+    }),
+  );
+  if (RandomPassword?.length !== config.passwordLength)
+    throw new Error('GetRandomPassword did not return a password of PASSWORD_LENGTH characters');
+  return {
+    check: 'secretsmanager',
+    reachable: true,
+    endpoint: secretsManagerEndpoint(process.env) ?? 'the SDK default',
+    passwordLength: config.passwordLength,
+  };
+}
+
+export const handler = async (event: unknown): Promise<void | PreflightResult> => {
+  if (isPreflight(event)) return preflight();
   const rotationEvent = parseRotationEvent(event);
   const { client, config } = init();
   console.log(

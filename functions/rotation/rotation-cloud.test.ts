@@ -97,6 +97,22 @@ test('RotateSecret runs the built function step by step; record-count answers be
     expect(result.errorType).toBeUndefined();
     return JSON.parse(result.payload.toString('utf8')) as unknown;
   };
+  // The preflight events `npm start -- --smoke` sends: no database needed.
+  const preflight = await cloud!.functions.get('RotationFunction')!.invoke('{"check":"secretsmanager"}');
+  expect(JSON.parse(preflight.payload.toString('utf8'))).toMatchObject({
+    reachable: true,
+    passwordLength: 32,
+  });
+  const check = await cloud!.functions.get('RecordCountFunction')!.invoke('{"check":"secret"}');
+  expect(JSON.parse(check.payload.toString('utf8'))).toEqual({
+    check: 'secret',
+    secretSource: 'cache-extension',
+    engine: 'mariadb',
+    host: db!.host,
+    port: db!.port,
+    username: 'app',
+    ssl: true,
+  });
   expect(await count()).toEqual({ table: 'items', count: 4, secretSource: 'cache-extension' });
   const before = await secrets.send(new GetSecretValueCommand({ SecretId: 'record-count/database' }));
 

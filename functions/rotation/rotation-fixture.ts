@@ -175,7 +175,7 @@ export async function masterSecret(fixture: RotationFixture, db: TestDatabase): 
 
 /** Runs the given steps in order through `invoke` (the handler), calling `between` after each. */
 export function stepsHook(
-  invoke: (event: { Step: Step; SecretId: string; ClientRequestToken: string }) => Promise<void>,
+  invoke: (event: { Step: Step; SecretId: string; ClientRequestToken: string }) => Promise<unknown>,
   options: { stopAfter?: Step; between?: (step: Step, arn: string) => Promise<void> } = {},
 ): RotationHook {
   return async (arn, token) => {

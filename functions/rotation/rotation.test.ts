@@ -302,6 +302,34 @@ describe('protocol checks', () => {
     );
   });
 
+  test('preflight {"check": "secretsmanager"} reaches Secrets Manager without touching a secret', async () => {
+    const before = await currentValue(fixture, arn);
+    await expect(invoke({ check: 'secretsmanager' })).resolves.toEqual({
+      check: 'secretsmanager',
+      reachable: true,
+      endpoint: 'the SDK default',
+      passwordLength: 24,
+    });
+    await expect(invoke({ check: 'database' })).rejects.toThrow(
+      'preflight event: "check" must be "secretsmanager"',
+    );
+    expect(await currentValue(fixture, arn)).toEqual(before);
+  });
+
+  test('record-count {"check": "secret"} names the database, never the password', async () => {
+    const counter = counterFor(arn);
+    expect(await counter.checkSecret()).toEqual({
+      check: 'secret',
+      secretSource: 'secrets-manager',
+      engine: 'postgres',
+      host: '127.0.0.1',
+      port: fixture.databases.postgres.port,
+      username: 'app_checks',
+      ssl: false,
+    });
+    counter.destroy();
+  });
+
   test('rotation disabled: fails before touching anything', async () => {
     await createAppUser(fixture.databases.postgres, 'app_disabled', 'initial-Password-6');
     const disabled = await createDatabaseSecret(fixture, fixture.databases.postgres, {
