@@ -36,11 +36,10 @@ export async function applyPlan(
   deps: ApplyDeps,
   actions: PlanAction[],
   deadlineMs: number,
+  // The run's CA roots: fetched once per sync, not once per service.
+  caRoots: () => Promise<CaRoots> = once(() => deps.consul.caRoots()),
 ): Promise<ApplyResult> {
   const result: ApplyResult = { applied: { create: 0, update: 0, delete: 0 }, deferred: 0, errors: [] };
-  let roots: Promise<CaRoots> | undefined;
-  // Fetched once per run, not once per service.
-  const caRoots = () => (roots ??= deps.consul.caRoots());
   await mapBounded(actions, deps.config.concurrency, async (item) => {
     if (Date.now() > deadlineMs) {
       result.deferred++;
@@ -112,4 +111,10 @@ async function remove(deps: ApplyDeps, service: CatalogService): Promise<void> {
     await deleteExtensionData(deps.ssm, extensionDataPath(config.extensionDataPrefix, service, service.name));
   if (!shared) await consul.deleteServiceDefaults(service, service.name);
   for (const instance of ours) await consul.deregister(service, instance.Node, instance.ServiceID);
+}
+
+/** A call made at most once; later callers share its promise. */
+export function once<T>(call: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= call());
 }

@@ -278,7 +278,7 @@ describe('mTLS extension data', () => {
     const paths: string[] = [];
     h.consul.server.on('request', (req: { url?: string }) => paths.push(req.url ?? ''));
     await h.sync();
-    expect(paths.filter((p) => p.startsWith('/v1/agent/connect/ca/roots'))).toHaveLength(2); // plan + apply
+    expect(paths.filter((p) => p.startsWith('/v1/agent/connect/ca/roots'))).toHaveLength(1);
     const { type, data } = await stored('b');
     expect(type).toBe('SecureString');
     expect(Object.keys(data).sort()).toEqual(['certPEM', 'privateKeyPEM', 'rootCertPEM', 'trustDomain']);

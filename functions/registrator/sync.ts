@@ -1,11 +1,11 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { applyPlan, type ApplyResult } from './apply';
+import { applyPlan, once, type ApplyResult } from './apply';
 import { mapBounded } from './bounded';
 import type { RegistratorConfig } from './config';
 import { readConsul, serviceKey, type ConsulSnapshot } from './consul-catalog';
-import type { ConsulClient } from './consul-client';
+import type { CaRoots, ConsulClient } from './consul-client';
 import { activeRoot, extensionDataPath, needsReissue, readExtensionData } from './extension-data';
 import { aliasesOf, functionByName, taggedFunctions, type CallCounter } from './lambda-inventory';
 import type { Logger } from './log';
@@ -68,7 +68,8 @@ export async function fullSync(deps: SyncDeps, options: SyncOptions): Promise<Sy
   if (inventory.error) desired.errors.push({ subject: 'inventory', error: inventory.error });
   const lambdaDone = Date.now();
   const consul = await readConsul(deps.consul, deps.config);
-  const stale = await staleExtensionData(deps, consul, desired.services);
+  const caRoots = once(() => deps.consul.caRoots());
+  const stale = await staleExtensionData(deps, consul, desired.services, caRoots);
   const plan = planSync({
     desired: desired.services,
     consul,
@@ -80,6 +81,7 @@ export async function fullSync(deps: SyncDeps, options: SyncOptions): Promise<Sy
   return finish(deps, options, plan, desired, {
     mode: 'full',
     inventoryComplete: inventory.error === undefined,
+    caRoots,
     calls,
     consulCallsBefore,
     started,
@@ -174,10 +176,11 @@ async function staleExtensionData(
   deps: SyncDeps,
   consul: ConsulSnapshot,
   services: DesiredService[],
+  caRoots: () => Promise<CaRoots>,
 ): Promise<Set<string> | undefined> {
   const prefix = deps.config.extensionDataPrefix;
   if (prefix === undefined || services.length === 0) return undefined;
-  const [stored, roots] = await Promise.all([readExtensionData(deps.ssm, prefix), deps.consul.caRoots()]);
+  const [stored, roots] = await Promise.all([readExtensionData(deps.ssm, prefix), caRoots()]);
   const root = activeRoot(roots);
   const now = Date.now();
   return new Set(
@@ -200,12 +203,13 @@ async function finish(
     consulCallsBefore: number;
     started: number;
     lambdaDone: number;
+    caRoots?: () => Promise<CaRoots>;
   },
 ): Promise<SyncSummary> {
   const consulDone = Date.now();
   const applied: ApplyResult = options.dryRun
     ? { applied: { create: 0, update: 0, delete: 0 }, deferred: 0, errors: [] }
-    : await applyPlan(deps, plan.actions, options.deadlineMs);
+    : await applyPlan(deps, plan.actions, options.deadlineMs, run.caRoots);
   const done = Date.now();
   const count = (a: PlanAction['action']) => plan.actions.filter((x) => x.action === a).length;
   const summary: SyncSummary = {
