@@ -27,6 +27,21 @@ const HOST = '127.0.0.1';
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 const START_TIMEOUT_MS = 60_000;
 
+/** Servers still running, with their folders: removed if the test process exits without stop(). */
+const running = new Map<ChildProcess, string>();
+process.once('exit', () => {
+  for (const [child, dir] of running) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function track(child: ChildProcess, dir: string): ChildProcess {
+  running.set(child, dir);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -124,24 +139,27 @@ export async function startMariaDb(): Promise<TestDatabase> {
     throw new Error(`mariadb-install-db failed: ${installDb.stderr || installDb.stdout}`);
   }
   const port = await freePort();
-  const child = spawn(
-    mariadbd,
-    [
-      '--no-defaults',
-      `--datadir=${dataDir}`,
-      `--socket=${socket}`,
-      `--port=${port}`,
-      `--bind-address=${HOST}`,
-      `--pid-file=${join(dir, 'mariadbd.pid')}`,
-      `--log-error=${errorLog}`,
-      '--skip-name-resolve',
-      '--innodb-buffer-pool-size=16M',
-      `--ssl-cert=${cert}`,
-      `--ssl-key=${key}`,
-      `--ssl-ca=${cert}`,
-      ...userFlag,
-    ],
-    { stdio: 'ignore' },
+  const child = track(
+    spawn(
+      mariadbd,
+      [
+        '--no-defaults',
+        `--datadir=${dataDir}`,
+        `--socket=${socket}`,
+        `--port=${port}`,
+        `--bind-address=${HOST}`,
+        `--pid-file=${join(dir, 'mariadbd.pid')}`,
+        `--log-error=${errorLog}`,
+        '--skip-name-resolve',
+        '--innodb-buffer-pool-size=16M',
+        `--ssl-cert=${cert}`,
+        `--ssl-key=${key}`,
+        `--ssl-ca=${cert}`,
+        ...userFlag,
+      ],
+      { stdio: 'ignore' },
+    ),
+    dir,
   );
   const log = () => (existsSync(errorLog) ? readFileSync(errorLog, 'utf8').slice(-2000) : '');
   const cleanup = async () => {
@@ -207,19 +225,22 @@ export async function startPostgres(): Promise<TestDatabase> {
   }
   const port = await freePort();
   let output = '';
-  const child = spawn(
-    join(PG_BIN, 'postgres'),
-    ['-D', dataDir, '-p', String(port), '-k', dir, '-c', `listen_addresses=${HOST}`].concat([
-      '-c',
-      'fsync=off',
-      '-c',
-      'ssl=on',
-      '-c',
-      `ssl_cert_file=${cert}`,
-      '-c',
-      `ssl_key_file=${key}`,
-    ]),
-    { ...spawnOptions, stdio: ['ignore', 'ignore', 'pipe'] },
+  const child = track(
+    spawn(
+      join(PG_BIN, 'postgres'),
+      ['-D', dataDir, '-p', String(port), '-k', dir, '-c', `listen_addresses=${HOST}`].concat([
+        '-c',
+        'fsync=off',
+        '-c',
+        'ssl=on',
+        '-c',
+        `ssl_cert_file=${cert}`,
+        '-c',
+        `ssl_key_file=${key}`,
+      ]),
+      { ...spawnOptions, stdio: ['ignore', 'ignore', 'pipe'] },
+    ),
+    dir,
   );
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-4000)));
   const cleanup = async () => {
