@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { RotateSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  RotateSecretCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { freePort } from '../../local/databases/test-servers';
 import { RecordCounter } from '../record-count/index';
 import { connect, LoginError } from './database';
@@ -9,6 +13,7 @@ import {
   createDatabaseSecret,
   currentValue,
   masterSecret,
+  ROTATION_FUNCTION_ARN,
   ROWS,
   stagesOf,
   startRotationFixture,
@@ -327,6 +332,33 @@ describe('protocol checks', () => {
       ssl: false,
     });
     counter.destroy();
+  });
+
+  test('alternating users: a clone name longer than the engine allows fails in createSecret, naming it', async () => {
+    const { ARN } = await fixture.client.send(
+      new CreateSecretCommand({
+        Name: `db/mysql/long/${randomUUID().slice(0, 8)}`,
+        SecretString: JSON.stringify({
+          engine: 'mysql',
+          host: '127.0.0.1',
+          username: 'a_user_name_of_27_characters',
+          password: 'initial-Password-9',
+          masterarn: arn,
+        }),
+      }),
+    );
+    await fixture.client.send(
+      new RotateSecretCommand({
+        SecretId: ARN,
+        RotationLambdaARN: ROTATION_FUNCTION_ARN,
+        RotateImmediately: false,
+      }),
+    );
+    const { token } = await rotateOnce(ARN!);
+    expect(String(fixture.lastRotationError())).toContain(
+      'user name a_user_name_of_27_characters_clone is longer than mysql allows (32); shorten a_user_name_of_27_characters',
+    );
+    expect((await stagesOf(fixture, ARN!))[token]).toEqual(['AWSPENDING']);
   });
 
   test('rotation disabled: fails before touching anything', async () => {
