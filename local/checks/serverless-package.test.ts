@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,9 +30,13 @@ async function packageService(dir: string, out: string): Promise<Record<string, 
   return JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
 }
 
+const afterCleanup: string[] = [];
+afterAll(() => afterCleanup.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 describe('npm run package:sls', () => {
   it('packages serverless.yml offline into CloudFormation that passes the same checks as template.yaml', async () => {
     const out = mkdtempSync(join(tmpdir(), 'sls-'));
+    afterCleanup.push(out);
     const cfn = asTemplate(await packageService(projectRoot, out), 'packaged serverless.yml');
     expect(checkCloudFormation(cfn)).toEqual([]);
     // serverless.yml declares layers: packaging asked CloudFormation nothing (offline-package-plugin).

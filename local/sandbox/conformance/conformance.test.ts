@@ -3,7 +3,7 @@
  * processes — the sandbox's runtime client on Node.js 24 from npm, and independent extensions (one
  * in shell + curl) — and checks what the runtime, the extensions and the caller observe.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecutionEnvironment, type SandboxOptions } from '../execution-environment';
@@ -29,6 +29,7 @@ interface Harness {
 }
 
 const open: ExecutionEnvironment[] = [];
+const scratchDirs: string[] = [];
 
 async function sandbox(
   layers: string[],
@@ -36,6 +37,7 @@ async function sandbox(
   options: Partial<SandboxOptions> = {},
 ): Promise<Harness> {
   const scratch = mkdtempSync(join(tmpdir(), 'conformance-'));
+  scratchDirs.push(scratch);
   const telemetry: TelemetryEvent[] = [];
   const lines: string[] = [];
   const config: FunctionConfig = {
@@ -69,6 +71,7 @@ async function sandbox(
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((env) => env.close()));
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   // Nothing the sandbox started survives a test, whatever failed in it: the kernel has no process
   // left in any group the sandbox created (a shell extension's `sleep` children included).
   expect(liveProcessGroups().size).toBe(0);
