@@ -2,12 +2,14 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { mapBounded } from './bounded';
 import type { RegistratorConfig } from './config';
 import { LAMBDA_EXTENSION, MANAGED_TAG, type CatalogService } from './consul-catalog';
-import type { CaRoots, ConsulClient, ServiceDefaults } from './consul-client';
+import type { ConsulClient, ServiceDefaults } from './consul-client';
 import {
   deleteExtensionData,
   extensionDataOf,
   extensionDataPath,
+  trustBundle,
   writeExtensionData,
+  type TrustBundle,
 } from './extension-data';
 import type { PlanAction } from './plan';
 import type { DesiredService } from './tags';
@@ -36,8 +38,8 @@ export async function applyPlan(
   deps: ApplyDeps,
   actions: PlanAction[],
   deadlineMs: number,
-  // The run's CA roots: fetched once per sync, not once per service.
-  caRoots: () => Promise<CaRoots> = once(() => deps.consul.caRoots()),
+  // The run's CA roots and peers: fetched once per sync, not once per service.
+  trust: TrustBundle = trustBundle(deps.consul, () => undefined),
 ): Promise<ApplyResult> {
   const result: ApplyResult = { applied: { create: 0, update: 0, delete: 0 }, deferred: 0, errors: [] };
   await mapBounded(actions, deps.config.concurrency, async (item) => {
@@ -47,7 +49,7 @@ export async function applyPlan(
     }
     try {
       if (item.action === 'delete') await remove(deps, item.service);
-      else await upsert(deps, item.service, caRoots);
+      else await upsert(deps, item.service, trust);
       result.applied[item.action]++;
     } catch (e) {
       result.errors.push({ service: item.key, action: item.action, error: (e as Error).message });
@@ -75,11 +77,7 @@ export function serviceDefaultsOf(service: DesiredService): ServiceDefaults {
   };
 }
 
-async function upsert(
-  deps: ApplyDeps,
-  service: DesiredService,
-  caRoots: () => Promise<CaRoots>,
-): Promise<void> {
+async function upsert(deps: ApplyDeps, service: DesiredService, trust: TrustBundle): Promise<void> {
   const { consul, config } = deps;
   await consul.putConfig(service, serviceDefaultsOf(service));
   await consul.register(service, {
@@ -90,11 +88,15 @@ async function upsert(
     Service: { ID: service.name, Service: service.name, Tags: [MANAGED_TAG] },
   });
   if (config.extensionDataPrefix === undefined) return;
-  const [roots, leaf] = await Promise.all([caRoots(), consul.leaf(service, service.name)]);
+  const [roots, peers, leaf] = await Promise.all([
+    trust.roots(),
+    trust.peers(service.partition),
+    consul.leaf(service, service.name),
+  ]);
   await writeExtensionData(
     deps.ssm,
     extensionDataPath(config.extensionDataPrefix, service, service.name),
-    extensionDataOf(leaf, roots),
+    extensionDataOf(leaf, roots, peers),
     config.extensionDataTier,
     config.extensionDataKmsKeyId,
   );
@@ -111,10 +113,4 @@ async function remove(deps: ApplyDeps, service: CatalogService): Promise<void> {
     await deleteExtensionData(deps.ssm, extensionDataPath(config.extensionDataPrefix, service, service.name));
   if (!shared) await consul.deleteServiceDefaults(service, service.name);
   for (const instance of ours) await consul.deregister(service, instance.Node, instance.ServiceID);
-}
-
-/** A call made at most once; later callers share its promise. */
-export function once<T>(call: () => Promise<T>): () => Promise<T> {
-  let result: Promise<T> | undefined;
-  return () => (result ??= call());
 }

@@ -115,6 +115,11 @@ export class ConsulClient {
     });
   }
 
+  /** The cluster peerings of a partition (peering:read). */
+  peerings(partition?: string): Promise<Array<{ Name: string; State: string; PeerServerName?: string }>> {
+    return this.call('GET', '/v1/peerings', partition ? { partition } : {});
+  }
+
   caRoots(): Promise<CaRoots> {
     return this.call('GET', '/v1/agent/connect/ca/roots');
   }

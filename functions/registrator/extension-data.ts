@@ -7,7 +7,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { ParameterTier } from './config';
-import type { CaRoots, LeafCert } from './consul-client';
+import type { CaRoots, ConsulClient, LeafCert } from './consul-client';
 import type { ServiceScope } from './tags';
 
 /**
@@ -21,6 +21,46 @@ export interface ExtensionData {
   rootCertPEM: string;
   trustDomain: string;
   peers?: Array<{ name: string; trustDomain: string }>;
+}
+
+export type Peer = { name: string; trustDomain: string };
+
+/**
+ * What a run's mTLS data is built from, each fetched once per sync: the CA roots, and per partition
+ * the active cluster peerings (their trust domains let the extension call services of the peers).
+ */
+export interface TrustBundle {
+  roots(): Promise<CaRoots>;
+  peers(partition: string | undefined): Promise<Peer[]>;
+}
+
+export function trustBundle(consul: ConsulClient, onPeeringError: (e: Error) => void): TrustBundle {
+  let roots: Promise<CaRoots> | undefined;
+  const peers = new Map<string, Promise<Peer[]>>();
+  return {
+    roots: () => (roots ??= consul.caRoots()),
+    peers: (partition) => {
+      const key = partition ?? '';
+      let found = peers.get(key);
+      if (!found) {
+        found = consul.peerings(partition).then(activePeers, (e: Error) => {
+          // Without peering:read the data still serves the cluster's own services.
+          onPeeringError(e);
+          return [];
+        });
+        peers.set(key, found);
+      }
+      return found;
+    },
+  };
+}
+
+/** Consul names a peer's servers `server.<dc>.peering.<trust domain>`. */
+function activePeers(list: Array<{ Name: string; State: string; PeerServerName?: string }>): Peer[] {
+  return list
+    .filter((p) => p.State === 'ACTIVE' && p.PeerServerName)
+    .map((p) => ({ name: p.Name, trustDomain: p.PeerServerName!.replace(/^server\.[^.]+\.peering\./, '') }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** SSM standard parameters hold at most 4 KB. */
@@ -58,10 +98,12 @@ export async function readExtensionData(ssm: SSMClient, prefix: string): Promise
 export function needsReissue(
   stored: ExtensionData | undefined,
   activeRootPem: string,
+  peers: Peer[],
   nowMs: number,
 ): boolean {
   if (!stored?.certPEM || !stored.privateKeyPEM) return true;
   if (stored.rootCertPEM?.trim() !== activeRootPem.trim()) return true;
+  if (JSON.stringify(stored.peers ?? []) !== JSON.stringify(peers)) return true;
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(stored.certPEM);
@@ -79,12 +121,13 @@ export function activeRoot(roots: CaRoots): string {
   return root.RootCert;
 }
 
-export function extensionDataOf(leaf: LeafCert, roots: CaRoots): ExtensionData {
+export function extensionDataOf(leaf: LeafCert, roots: CaRoots, peers: Peer[]): ExtensionData {
   return {
     privateKeyPEM: leaf.PrivateKeyPEM,
     certPEM: leaf.CertPEM,
     rootCertPEM: activeRoot(roots),
     trustDomain: roots.TrustDomain,
+    ...(peers.length > 0 ? { peers } : {}),
   };
 }
 

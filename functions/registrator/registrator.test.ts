@@ -453,3 +453,41 @@ describe('time budget', () => {
     expect((await h.sync()).applied.create).toBe(4);
   });
 });
+
+describe('mTLS extension data with cluster peering (defect 12)', () => {
+  it('lists the active peers with their trust domains, and re-issues when the peers change', async () => {
+    h = await registratorHarness({
+      env: { CONSUL_EXTENSION_DATA_PREFIX: '/consul' },
+      consul: {
+        peerings: [
+          { name: 'eu', peerServerName: 'server.dc1.peering.aaaaaaaa-0000-0000-0000-000000000001.consul' },
+          { name: 'pending', peerServerName: 'server.dc1.peering.bbbb.consul', state: 'PENDING' },
+        ],
+      },
+    });
+    h.createFunction('a', enabled());
+    await h.sync();
+    const read = async () =>
+      JSON.parse(
+        (
+          await h.ssm.send(
+            new GetParameterCommand({ Name: '/consul/default/default/a', WithDecryption: true }),
+          )
+        ).Parameter!.Value!,
+      ) as { peers?: unknown };
+    expect((await read()).peers).toEqual([
+      { name: 'eu', trustDomain: 'aaaaaaaa-0000-0000-0000-000000000001.consul' },
+    ]);
+    expect((await h.sync()).plan.update).toBe(0);
+    h.consul.state.peerings.push({
+      ...h.consul.state.peerings[0]!,
+      Name: 'ap',
+      PeerServerName: 'server.dc9.peering.cccc.consul',
+    });
+    expect((await h.sync()).plan.update).toBe(1);
+    expect((await read()).peers).toEqual([
+      { name: 'ap', trustDomain: 'cccc.consul' },
+      { name: 'eu', trustDomain: 'aaaaaaaa-0000-0000-0000-000000000001.consul' },
+    ]);
+  });
+});

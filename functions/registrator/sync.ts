@@ -1,12 +1,19 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { applyPlan, once, type ApplyResult } from './apply';
+import { applyPlan, type ApplyResult } from './apply';
 import { mapBounded } from './bounded';
 import type { RegistratorConfig } from './config';
 import { readConsul, serviceKey, type ConsulSnapshot } from './consul-catalog';
-import type { CaRoots, ConsulClient } from './consul-client';
-import { activeRoot, extensionDataPath, needsReissue, readExtensionData } from './extension-data';
+import type { ConsulClient } from './consul-client';
+import {
+  activeRoot,
+  extensionDataPath,
+  needsReissue,
+  readExtensionData,
+  trustBundle,
+  type TrustBundle,
+} from './extension-data';
 import { aliasesOf, functionByName, taggedFunctions, type CallCounter } from './lambda-inventory';
 import type { Logger } from './log';
 import { planSync, type PlanAction, type SyncPlan } from './plan';
@@ -68,8 +75,10 @@ export async function fullSync(deps: SyncDeps, options: SyncOptions): Promise<Sy
   if (inventory.error) desired.errors.push({ subject: 'inventory', error: inventory.error });
   const lambdaDone = Date.now();
   const consul = await readConsul(deps.consul, deps.config);
-  const caRoots = once(() => deps.consul.caRoots());
-  const stale = await staleExtensionData(deps, consul, desired.services, caRoots);
+  const trust = trustBundle(deps.consul, (e) =>
+    deps.log.warn('cluster peerings unreadable; mTLS data without peers', { error: e.message }),
+  );
+  const stale = await staleExtensionData(deps, consul, desired.services, trust);
   const plan = planSync({
     desired: desired.services,
     consul,
@@ -81,7 +90,7 @@ export async function fullSync(deps: SyncDeps, options: SyncOptions): Promise<Sy
   return finish(deps, options, plan, desired, {
     mode: 'full',
     inventoryComplete: inventory.error === undefined,
-    caRoots,
+    trust,
     calls,
     consulCallsBefore,
     started,
@@ -176,18 +185,20 @@ async function staleExtensionData(
   deps: SyncDeps,
   consul: ConsulSnapshot,
   services: DesiredService[],
-  caRoots: () => Promise<CaRoots>,
+  trust: TrustBundle,
 ): Promise<Set<string> | undefined> {
   const prefix = deps.config.extensionDataPrefix;
   if (prefix === undefined || services.length === 0) return undefined;
-  const [stored, roots] = await Promise.all([readExtensionData(deps.ssm, prefix), caRoots()]);
+  const [stored, roots] = await Promise.all([readExtensionData(deps.ssm, prefix), trust.roots()]);
   const root = activeRoot(roots);
   const now = Date.now();
-  return new Set(
-    services
-      .filter((s) => needsReissue(stored.get(extensionDataPath(prefix, s, s.name)), root, now))
-      .map((s) => serviceKey(s, s.name, consul.localDatacenter)),
-  );
+  const stale = new Set<string>();
+  for (const s of services) {
+    const peers = await trust.peers(s.partition);
+    if (needsReissue(stored.get(extensionDataPath(prefix, s, s.name)), root, peers, now))
+      stale.add(serviceKey(s, s.name, consul.localDatacenter));
+  }
+  return stale;
 }
 
 async function finish(
@@ -203,13 +214,13 @@ async function finish(
     consulCallsBefore: number;
     started: number;
     lambdaDone: number;
-    caRoots?: () => Promise<CaRoots>;
+    trust?: TrustBundle;
   },
 ): Promise<SyncSummary> {
   const consulDone = Date.now();
   const applied: ApplyResult = options.dryRun
     ? { applied: { create: 0, update: 0, delete: 0 }, deferred: 0, errors: [] }
-    : await applyPlan(deps, plan.actions, options.deadlineMs, run.caRoots);
+    : await applyPlan(deps, plan.actions, options.deadlineMs, run.trust);
   const done = Date.now();
   const count = (a: PlanAction['action']) => plan.actions.filter((x) => x.action === a).length;
   const summary: SyncSummary = {

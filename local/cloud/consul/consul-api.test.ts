@@ -800,3 +800,28 @@ describe('Consul emulator: Connect CA', () => {
     expect(cert.verify(root.publicKey)).toBe(false);
   });
 });
+
+describe('Consul emulator: cluster peerings', () => {
+  test('lists the established peerings to a token with peering (operator) read, and no one else', async () => {
+    const e = await start({
+      aclToken: 'root',
+      aclTokens: [{ secretId: 'services-only', rules: { service_prefix: { '': 'write' } } }],
+      peerings: [
+        {
+          name: 'eu-cluster',
+          peerServerName: 'server.dc1.peering.11111111-2222-3333-4444-555555555555.consul',
+        },
+      ],
+    });
+    const listed = await call(e, 'GET', '/v1/peerings', { token: 'root' });
+    expect(listed.status).toBe(200);
+    expect(listed.json()).toEqual([
+      expect.objectContaining({
+        Name: 'eu-cluster',
+        State: 'ACTIVE',
+        PeerServerName: 'server.dc1.peering.11111111-2222-3333-4444-555555555555.consul',
+      }),
+    ]);
+    expect((await call(e, 'GET', '/v1/peerings', { token: 'services-only' })).status).toBe(403);
+  });
+});

@@ -408,6 +408,11 @@ const caLeaf: Handler = async (ctx) => {
   return { body: r.issued, headers };
 };
 
+const peeringsList: Handler = (ctx) => {
+  parseQueryOptions(ctx);
+  return { body: ctx.state.listPeerings(token(ctx), entPartition(ctx)) };
+};
+
 const statusLeader: Handler = (ctx) => {
   ctx.state.dc(dc(ctx));
   return { body: '127.0.0.1:8300' };
@@ -426,6 +431,7 @@ function routes(enterprise: boolean): Route[] {
     { pattern: '/v1/agent/connect/ca/roots', methods: ['GET'], handler: caRoots },
     { pattern: '/v1/agent/connect/ca/leaf/', methods: ['GET'], handler: caLeaf },
     { pattern: '/v1/status/leader', methods: ['GET'], handler: statusLeader },
+    { pattern: '/v1/peerings', methods: ['GET'], handler: peeringsList },
   ];
   if (enterprise) {
     list.push(

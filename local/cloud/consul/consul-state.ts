@@ -1075,6 +1075,22 @@ export interface ConsulStateOptions {
   /** Further tokens with rules. */
   aclTokens?: Array<{ secretId: string; accessorId?: string; rules: AclRules }>;
   leafTtlMs?: number;
+  /** Cluster peerings this cluster has established (GET /v1/peerings lists them). */
+  peerings?: Array<{ name: string; peerServerName: string; state?: PeeringState; partition?: string }>;
+}
+
+export type PeeringState = 'PENDING' | 'ESTABLISHING' | 'ACTIVE' | 'FAILING' | 'DELETING' | 'TERMINATED';
+
+/** What `GET /v1/peerings` answers per peering (the fields of api.Peering the emulator keeps). */
+export interface PeeringRecord {
+  ID: string;
+  Name: string;
+  Partition?: string;
+  State: PeeringState;
+  PeerID: string;
+  /** SNI of the peer's servers, `server.<dc>.peering.<trust domain>`. */
+  PeerServerName: string;
+  PeerServerAddresses: string[];
 }
 
 export const PRIMARY_DC = 'dc1';
@@ -1092,6 +1108,7 @@ export class ConsulState {
   namespacesIndex = 0;
   readonly partitions: string[];
   readonly aclEnabled: boolean;
+  readonly peerings: PeeringRecord[];
   private readonly tokens = new Map<string, AclToken>();
 
   private constructor(options: ConsulStateOptions) {
@@ -1110,6 +1127,15 @@ export class ConsulState {
     }
     this.partitions = [DEFAULT, ...(options.partitions ?? []).filter((p) => p !== DEFAULT)];
     this.aclEnabled = options.aclToken !== undefined || (options.aclTokens?.length ?? 0) > 0;
+    this.peerings = (options.peerings ?? []).map((p) => ({
+      ID: randomUUID(),
+      Name: p.name,
+      ...(this.enterprise ? { Partition: p.partition ?? DEFAULT } : {}),
+      State: p.state ?? 'ACTIVE',
+      PeerID: randomUUID(),
+      PeerServerName: p.peerServerName,
+      PeerServerAddresses: ['10.0.0.10:8503'],
+    }));
     if (options.aclToken !== undefined)
       this.tokens.set(options.aclToken, {
         AccessorID: randomUUID(),
@@ -1535,6 +1561,13 @@ export class ConsulState {
   }
 
   // ------------------------------------------------------------------ Namespaces (Enterprise)
+
+  /** `GET /v1/peerings`: peering:read, which operator:read grants. */
+  listPeerings(token: string, partition: string | undefined): PeeringRecord[] {
+    this.resolveToken(token).requireOperator('read');
+    const p = partition || DEFAULT;
+    return this.peerings.filter((peering) => !this.enterprise || peering.Partition === p);
+  }
 
   listNamespaces(dcName: string, token: string, partition: string) {
     this.dc(dcName);
