@@ -491,3 +491,33 @@ describe('mTLS extension data with cluster peering (defect 12)', () => {
     ]);
   });
 });
+
+describe('ACL', () => {
+  it('works with the least token the README names: service_prefix "" write and node write on NODE_NAME', async () => {
+    h = await registratorHarness({
+      consul: {
+        aclTokens: [
+          { secretId: 'least', rules: { service_prefix: { '': 'write' }, node: { lambdas: 'write' } } },
+          { secretId: 'services-only', rules: { service_prefix: { '': 'write' } } },
+        ],
+      },
+    });
+    h.createFunction('a', enabled());
+    const servicesOnly = new ConsulClient({ address: new URL(h.consul.address), token: 'services-only' });
+    const denied = await fullSync(
+      { ...h.deps, consul: servicesOnly },
+      { dryRun: false, deadlineMs: Date.now() + 30_000 },
+    );
+    servicesOnly.close();
+    expect(denied.errors).toEqual([
+      { subject: 'dc1|||a', error: expect.stringMatching(/lacks permission 'node:write' on "lambdas"/) },
+    ]);
+    const least = new ConsulClient({ address: new URL(h.consul.address), token: 'least' });
+    const deps = { ...h.deps, consul: least };
+    expect((await fullSync(deps, { dryRun: false, deadlineMs: Date.now() + 30_000 })).errors).toEqual([]);
+    expect(await managedNames()).toEqual(['a']);
+    h.registry.deleteFunction('a');
+    expect((await fullSync(deps, { dryRun: false, deadlineMs: Date.now() + 30_000 })).applied.delete).toBe(1);
+    least.close();
+  });
+});
