@@ -25,6 +25,8 @@ export interface ApplyResult {
   /** Actions not started because the time budget ran out: the next sync picks them up. */
   deferred: number;
   errors: Array<{ service: string; action: string; error: string }>;
+  /** The actions that went through. */
+  done: PlanAction[];
 }
 
 /**
@@ -41,7 +43,12 @@ export async function applyPlan(
   // The run's CA roots and peers: fetched once per sync, not once per service.
   trust: TrustBundle = trustBundle(deps.consul, () => undefined),
 ): Promise<ApplyResult> {
-  const result: ApplyResult = { applied: { create: 0, update: 0, delete: 0 }, deferred: 0, errors: [] };
+  const result: ApplyResult = {
+    applied: { create: 0, update: 0, delete: 0 },
+    deferred: 0,
+    errors: [],
+    done: [],
+  };
   await mapBounded(actions, deps.config.concurrency, async (item) => {
     if (Date.now() > deadlineMs) {
       result.deferred++;
@@ -51,6 +58,7 @@ export async function applyPlan(
       if (item.action === 'delete') await remove(deps, item.service);
       else await upsert(deps, item.service, trust);
       result.applied[item.action]++;
+      result.done.push(item);
     } catch (e) {
       result.errors.push({ service: item.key, action: item.action, error: (e as Error).message });
     }

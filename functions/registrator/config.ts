@@ -21,6 +21,8 @@ export interface RegistratorConfig {
   /** Only functions tagged with this datacenter are managed (an absent tag counts as different). */
   datacenter?: string;
   nodeName: string;
+  /** A terminating gateway the Lambda services are linked to (its config entry's Services). */
+  terminatingGateway?: string;
   enterprise: boolean;
   /** Admin partitions managed (Enterprise only). */
   partitions: string[];
@@ -58,6 +60,8 @@ export function parseConfig(env: Env): RegistratorConfig {
   for (const p of partitions) name(p, 'PARTITIONS');
   const datacenter = optional(env, 'DATACENTER');
   if (datacenter !== undefined) name(datacenter, 'DATACENTER');
+  const terminatingGateway = optional(env, 'CONSUL_TERMINATING_GATEWAY');
+  if (terminatingGateway !== undefined) name(terminatingGateway, 'CONSUL_TERMINATING_GATEWAY');
   const nodeName = optional(env, 'NODE_NAME') ?? 'lambdas';
   if (!NODE_NAME.test(nodeName))
     fail('NODE_NAME', `"${nodeName}" is not a valid node name (letters, digits, -)`);
@@ -77,6 +81,7 @@ export function parseConfig(env: Env): RegistratorConfig {
     ...optionalEntry('extensionDataKmsKeyId', optional(env, 'CONSUL_EXTENSION_DATA_KMS_KEY_ID')),
     ...(datacenter !== undefined ? { datacenter } : {}),
     nodeName,
+    ...optionalEntry('terminatingGateway', terminatingGateway),
     enterprise,
     partitions: enterprise && partitions.length === 0 ? ['default'] : partitions,
     pageSize: int(env, 'PAGE_SIZE', 100, 1, 100),

@@ -30,6 +30,14 @@ export interface ServiceDefaults {
   EnvoyExtensions?: Array<{ Name: string; Required?: boolean; Arguments?: Record<string, unknown> }>;
 }
 
+export interface TerminatingGateway {
+  Kind: 'terminating-gateway';
+  Name: string;
+  Services?: Array<{ Name: string; Namespace?: string; [field: string]: unknown }>;
+  ModifyIndex?: number;
+  [field: string]: unknown;
+}
+
 export interface CaRoots {
   ActiveRootID: string;
   TrustDomain: string;
@@ -85,8 +93,29 @@ export class ConsulClient {
     return this.call('GET', `/v1/catalog/service/${encodeURIComponent(name)}`, query(scope));
   }
 
-  putConfig(scope: ServiceScope, entry: ServiceDefaults): Promise<unknown> {
+  putConfig(scope: ServiceScope, entry: ServiceDefaults | TerminatingGateway): Promise<unknown> {
     return this.call('PUT', '/v1/config', query(scope), entry);
+  }
+
+  /** The gateway's entry, or undefined when there is none. */
+  async terminatingGateway(scope: ServiceScope, name: string): Promise<TerminatingGateway | undefined> {
+    try {
+      return await this.call(
+        'GET',
+        `/v1/config/terminating-gateway/${encodeURIComponent(name)}`,
+        query(scope),
+      );
+    } catch (e) {
+      if (e instanceof ConsulApiError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** Check-and-set write: false when the entry changed since `modifyIndex` was read (0: must not exist). */
+  async putConfigCas(scope: ServiceScope, entry: TerminatingGateway, modifyIndex: number): Promise<boolean> {
+    return (
+      (await this.call('PUT', '/v1/config', { ...query(scope), cas: String(modifyIndex) }, entry)) === true
+    );
   }
 
   /** Deleting an entry that is not there succeeds in Consul too. */

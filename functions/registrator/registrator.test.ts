@@ -448,7 +448,12 @@ describe('time budget', () => {
       protectedFunctions: new Set(),
     });
     const result = await applyPlan(h.deps, plan.actions, Date.now() - 1);
-    expect(result).toEqual({ applied: { create: 0, update: 0, delete: 0 }, deferred: 2, errors: [] });
+    expect(result).toEqual({
+      applied: { create: 0, update: 0, delete: 0 },
+      deferred: 2,
+      errors: [],
+      done: [],
+    });
     expect(await managedNames()).toEqual([]);
     expect((await h.sync()).applied.create).toBe(4);
   });
@@ -519,5 +524,36 @@ describe('ACL', () => {
     h.registry.deleteFunction('a');
     expect((await fullSync(deps, { dryRun: false, deadlineMs: Date.now() + 30_000 })).applied.delete).toBe(1);
     least.close();
+  });
+});
+
+describe('terminating gateway (defect 12)', () => {
+  it('lists the Lambda services in the gateway, removes deleted ones, and keeps everything else', async () => {
+    h = await registratorHarness({ env: { CONSUL_TERMINATING_GATEWAY: 'lambda-gateway' } });
+    const consul = new ConsulClient({ address: new URL(h.consul.address), token: MANAGEMENT_TOKEN });
+    await consul.putConfigCas(
+      { datacenter: '' },
+      {
+        Kind: 'terminating-gateway',
+        Name: 'lambda-gateway',
+        Services: [{ Name: 'legacy-db', CAFile: '/ca.pem' }],
+      },
+      0,
+    );
+    h.createFunction('a', enabled());
+    h.createFunction('b', enabled());
+    await h.sync();
+    const services = async () =>
+      (await consul.terminatingGateway({ datacenter: '' }, 'lambda-gateway'))!.Services;
+    expect(await services()).toEqual([
+      { Name: 'legacy-db', CAFile: '/ca.pem' },
+      { Name: 'a' },
+      { Name: 'b' },
+    ]);
+    h.registry.deleteFunction('b');
+    const summary = await h.sync();
+    expect(summary.errors).toEqual([]);
+    expect(await services()).toEqual([{ Name: 'legacy-db', CAFile: '/ca.pem' }, { Name: 'a' }]);
+    consul.close();
   });
 });

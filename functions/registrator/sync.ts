@@ -17,6 +17,7 @@ import {
 import { aliasesOf, functionByName, taggedFunctions, type CallCounter } from './lambda-inventory';
 import type { Logger } from './log';
 import { planSync, type PlanAction, type SyncPlan } from './plan';
+import { linkTerminatingGateway } from './terminating-gateway';
 import {
   functionOfArn,
   requestedAliases,
@@ -219,8 +220,25 @@ async function finish(
 ): Promise<SyncSummary> {
   const consulDone = Date.now();
   const applied: ApplyResult = options.dryRun
-    ? { applied: { create: 0, update: 0, delete: 0 }, deferred: 0, errors: [] }
+    ? { applied: { create: 0, update: 0, delete: 0 }, deferred: 0, errors: [], done: [] }
     : await applyPlan(deps, plan.actions, options.deadlineMs, run.trust);
+  const gateway = deps.config.terminatingGateway;
+  if (gateway !== undefined && applied.done.length > 0) {
+    try {
+      await linkTerminatingGateway(
+        deps.consul,
+        gateway,
+        applied.done.filter((a) => a.action !== 'delete').map((a) => a.service),
+        applied.done.filter((a) => a.action === 'delete').map((a) => a.service),
+      );
+    } catch (e) {
+      applied.errors.push({
+        service: `terminating-gateway ${gateway}`,
+        action: 'link',
+        error: (e as Error).message,
+      });
+    }
+  }
   const done = Date.now();
   const count = (a: PlanAction['action']) => plan.actions.filter((x) => x.action === a).length;
   const summary: SyncSummary = {
