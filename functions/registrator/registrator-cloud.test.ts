@@ -10,7 +10,8 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-lambda';
-import { projectRoot, realTemplate } from '../../local/checks/test-fixtures';
+import { projectRoot } from '../../local/checks/test-fixtures';
+import { templateWith } from '../../local/cloud/test-cloud';
 import { ManualClock } from '../../local/cloud/eventbridge/manual-clock';
 import { LocalCloud } from '../../local/cloud/local-cloud';
 import { LOCAL_CREDENTIALS } from '../../local/cloud/seed';
@@ -23,15 +24,8 @@ let lambda: LambdaClient;
 const clock = new ManualClock(Date.parse('2026-11-21T12:00:00Z'));
 
 beforeAll(async () => {
-  const full = realTemplate();
   // Only the registrator (and its log group): the other functions have their own tests.
-  const template = {
-    ...full,
-    Resources: Object.fromEntries(
-      Object.entries(full.Resources).filter(([id]) => id.startsWith('Registrator')),
-    ),
-    Outputs: {},
-  };
+  const template = templateWith(['RegistratorFunction', 'RegistratorFunctionLogGroup']);
   cloud = await LocalCloud.start({ root: projectRoot, template, clock });
   lambda = new LambdaClient({
     region: 'us-east-1',

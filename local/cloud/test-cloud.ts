@@ -1,19 +1,19 @@
-import { cpSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot, realTemplate } from '../../local/checks/test-fixtures';
-import { startApiGateway, type ApiGatewayHandle } from '../../local/cloud/api-gateway/gateway';
-import { apiRoutes } from '../../local/cloud/api-gateway/routes-from-template';
-import { LocalCloud } from '../../local/cloud/local-cloud';
-import { LOCAL_CREDENTIALS, type SeedData } from '../../local/cloud/seed';
-import type { Template } from '../../local/template/template';
+import { projectRoot, realTemplate } from '../checks/test-fixtures';
+import { startApiGateway, type ApiGatewayHandle } from './api-gateway/gateway';
+import { apiRoutes } from './api-gateway/routes-from-template';
+import { LocalCloud } from './local-cloud';
+import { LOCAL_CREDENTIALS, type SeedData } from './seed';
+import type { Template } from '../template/template';
 
 /**
- * The issue-9 samples end to end: the real template.yaml cut down to the resources a test names
- * (so it builds and runs only those), on the local cloud in a scratch copy of the project (the build
- * folder is not shared with whoever else runs tests), with the local API gateway in front.
+ * End-to-end tests of the template's functions: the real template.yaml cut down to the resources a
+ * test names (so it builds and runs only those), on the local cloud in a scratch copy of the project
+ * (the build folder is not shared with whoever else runs tests), with the local API gateway in front.
  */
-export interface SamplesCloud {
+export interface TestCloud {
   cloud: LocalCloud;
   gateway: ApiGatewayHandle;
   apiKey: string;
@@ -32,7 +32,7 @@ export function templateWith(logicalIds: string[]): Template {
   return { ...full, Resources: Object.fromEntries(logicalIds.map((id) => [id, full.Resources[id]!])) };
 }
 
-export interface SamplesCloudOptions {
+export interface TestCloudOptions {
   seedData?: SeedData;
   /** Changes the scratch copy before it is built (a test's shorter TTL, say). */
   prepare?: (root: string) => void;
@@ -40,11 +40,11 @@ export interface SamplesCloudOptions {
   adjust?: (template: Template) => void;
 }
 
-export async function startSamplesCloud(
+export async function startTestCloud(
   logicalIds: string[],
-  { seedData, prepare, adjust }: SamplesCloudOptions = {},
-): Promise<SamplesCloud> {
-  const root = mkdtempSync(join(tmpdir(), 'samples-'));
+  { seedData, prepare, adjust }: TestCloudOptions = {},
+): Promise<TestCloud> {
+  const root = mkdtempSync(join(tmpdir(), 'test-cloud-'));
   for (const dir of ['functions', 'extensions', 'layers', 'events']) {
     cpSync(join(projectRoot, dir), join(root, dir), { recursive: true });
   }
@@ -76,6 +76,7 @@ export async function startSamplesCloud(
       stop: async () => {
         await gateway.close();
         await cloud.stop();
+        rmSync(root, { recursive: true, force: true });
       },
     };
   } catch (e) {

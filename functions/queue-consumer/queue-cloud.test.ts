@@ -5,7 +5,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { spawnedGroupIds, survivingGroups } from '../../local/sandbox/process-group';
-import { sdkConfig, startSamplesCloud, type SamplesCloud } from './samples-cloud';
+import { sdkConfig, startTestCloud, type TestCloud } from '../../local/cloud/test-cloud';
 
 /**
  * Point 4 of issue 9 on the local cloud (the VPC itself is AWS networking the laptop has no
@@ -13,11 +13,11 @@ import { sdkConfig, startSamplesCloud, type SamplesCloud } from './samples-cloud
  * orders, the consumer takes them with ReportBatchItemFailures, and a poisoned message lands in the
  * dead-letter queue after 4 receives while the good ones in its batches are deleted.
  */
-let samples: SamplesCloud;
+let samples: TestCloud;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  samples = await startSamplesCloud(
+  samples = await startTestCloud(
     [
       'SamplesWorkDeadLetterQueue',
       'SamplesWorkQueue',

@@ -1,17 +1,17 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { spawnedGroupIds, survivingGroups } from '../../local/sandbox/process-group';
-import { sdkConfig, startSamplesCloud, type SamplesCloud } from './samples-cloud';
+import { sdkConfig, startTestCloud, type TestCloud } from '../../local/cloud/test-cloud';
 
 /**
  * Point 2 of issue 9: the HTTP API with the token authorizer, on the local cloud. The tokens are the
  * generated Secrets Manager secrets the authorizer reads through the cache extension.
  */
-let samples: SamplesCloud;
+let samples: TestCloud;
 let userToken: string;
 let adminToken: string;
 
 beforeAll(async () => {
-  samples = await startSamplesCloud([
+  samples = await startTestCloud([
     'CacheExtensionLayer',
     'SamplesHttpApi',
     'SamplesUserTokenSecret',

@@ -1,16 +1,16 @@
 import { LOCAL_CREDENTIALS } from '../../local/cloud/seed';
 import { parseCallArgs, send, signRequest } from '../../local/cli/call';
 import { spawnedGroupIds, survivingGroups } from '../../local/sandbox/process-group';
-import { startSamplesCloud, type SamplesCloud } from './samples-cloud';
+import { startTestCloud, type TestCloud } from '../../local/cloud/test-cloud';
 
 /**
  * Point 5 of issue 9: the `AWS_IAM` route `/iam-echo` on the samples' HTTP API, called as
  * `npm run call` does (SigV4 with the local credentials), on the local cloud.
  */
-let samples: SamplesCloud;
+let samples: TestCloud;
 
 beforeAll(async () => {
-  samples = await startSamplesCloud([
+  samples = await startTestCloud([
     'CacheExtensionLayer',
     'SamplesHttpApi',
     'SamplesUserTokenSecret',

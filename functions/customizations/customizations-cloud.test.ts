@@ -1,16 +1,16 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { spawnedGroupIds, survivingGroups } from '../../local/sandbox/process-group';
-import { sdkConfig, startSamplesCloud, type SamplesCloud } from './samples-cloud';
+import { sdkConfig, startTestCloud, type TestCloud } from '../../local/cloud/test-cloud';
 
 /**
  * Point 3 of issue 9: `POST /customizations` on the REST API, on the local cloud: API key, the
  * CustomizationPost model's body validator before the function, the function's own validation, and
  * the stored item.
  */
-let samples: SamplesCloud;
+let samples: TestCloud;
 
 beforeAll(async () => {
-  samples = await startSamplesCloud(['SamplesRestApi', 'CustomizationsTable', 'CustomizationsFunction']);
+  samples = await startTestCloud(['SamplesRestApi', 'CustomizationsTable', 'CustomizationsFunction']);
 }, 300_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { spawnedGroupIds, survivingGroups } from '../../local/sandbox/process-group';
-import { sdkConfig, startSamplesCloud, type SamplesCloud } from './samples-cloud';
+import { sdkConfig, startTestCloud, type TestCloud } from '../../local/cloud/test-cloud';
 
 /**
  * Points 1 and 7 of issue 9 on the local cloud, with no sample data: DatabaseEntry puts the item the
@@ -11,10 +11,10 @@ import { sdkConfig, startSamplesCloud, type SamplesCloud } from './samples-cloud
  * follows the parameter after the TTL with no redeploy.
  */
 const LOG_LEVEL_TTL_S = 3;
-let samples: SamplesCloud;
+let samples: TestCloud;
 
 beforeAll(async () => {
-  samples = await startSamplesCloud(
+  samples = await startTestCloud(
     [
       'HttpApi',
       'CacheExtensionLayer',
