@@ -6,7 +6,7 @@ import { parseConfig, type RegistratorConfig } from './config';
 import { ConsulClient } from './consul-client';
 import { createLogger } from './log';
 import { fullSync, functionSync, type SyncDeps, type SyncSummary } from './sync';
-import { triggerOf } from './trigger';
+import { TriggerError, triggerOf, type Trigger } from './trigger';
 
 /**
  * Consul Lambda registrator: EventBridge's CloudTrail events reconcile one function, the schedule
@@ -53,8 +53,16 @@ async function secureParameter(name: string | undefined): Promise<string | undef
 export async function handler(
   event: unknown,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
-): Promise<SyncSummary | { skipped: string }> {
-  const trigger = triggerOf(event, config.dryRun);
+): Promise<SyncSummary | { skipped: string } | { statusCode: 400; message: string }> {
+  let trigger: Trigger;
+  try {
+    trigger = triggerOf(event, config.dryRun);
+  } catch (e) {
+    if (!(e instanceof TriggerError)) throw e;
+    // Bad input is answered, not thrown: a throw would only make EventBridge retry the same event.
+    log.warn('event refused', { error: e.message });
+    return { statusCode: 400, message: e.message };
+  }
   if (trigger.kind === 'skip') {
     log.info('event skipped', { reason: trigger.reason });
     return { skipped: trigger.reason };

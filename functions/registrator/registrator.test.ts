@@ -420,6 +420,11 @@ describe('token and CA from SSM', () => {
         context,
       );
       expect(second).toMatchObject({ mode: 'function', applied: { delete: 1 }, errors: [] });
+      // Bad input is answered with what is wrong, not thrown (EventBridge would retry it).
+      expect(await handler({ source: 'my.app' }, context)).toEqual({
+        statusCode: 400,
+        message: expect.stringMatching(/^event.source: "my.app" is neither aws.events/),
+      });
       expect(await managedNames()).toEqual([]);
     } finally {
       process.env = saved;
