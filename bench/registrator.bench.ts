@@ -1,6 +1,7 @@
 import { GetFunctionCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { applyPlan } from '../functions/registrator/apply';
 import { readConsul } from '../functions/registrator/consul-catalog';
+import { trustBundle } from '../functions/registrator/extension-data';
 import { planSync } from '../functions/registrator/plan';
 import {
   enabled,
@@ -113,6 +114,7 @@ async function original(): Promise<Record<string, number>> {
       { ...h.deps, config: { ...config, concurrency: 1 } },
       plan.actions,
       Date.now() + 3_600_000,
+      trustBundle(h.deps.consul, () => undefined),
     );
     const wallMs = performance.now() - started;
     const { calls, throttled } = totals(h);

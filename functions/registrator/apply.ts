@@ -7,7 +7,6 @@ import {
   deleteExtensionData,
   extensionDataOf,
   extensionDataPath,
-  trustBundle,
   writeExtensionData,
   type TrustBundle,
 } from './extension-data';
@@ -41,7 +40,7 @@ export async function applyPlan(
   actions: PlanAction[],
   deadlineMs: number,
   // The run's CA roots and peers: fetched once per sync, not once per service.
-  trust: TrustBundle = trustBundle(deps.consul, () => undefined),
+  trust: TrustBundle,
 ): Promise<ApplyResult> {
   const result: ApplyResult = {
     applied: { create: 0, update: 0, delete: 0 },

@@ -8,6 +8,7 @@ import { fullSync } from './sync';
 import { applyPlan } from './apply';
 import { readConsul } from './consul-catalog';
 import { planSync } from './plan';
+import { trustBundle } from './extension-data';
 import { MANAGED_TAG } from './consul-catalog';
 import {
   enabled,
@@ -452,7 +453,12 @@ describe('time budget', () => {
       inventoryComplete: true,
       protectedFunctions: new Set(),
     });
-    const result = await applyPlan(h.deps, plan.actions, Date.now() - 1);
+    const result = await applyPlan(
+      h.deps,
+      plan.actions,
+      Date.now() - 1,
+      trustBundle(h.deps.consul, () => undefined),
+    );
     expect(result).toEqual({
       applied: { create: 0, update: 0, delete: 0 },
       deferred: 2,

@@ -76,9 +76,7 @@ export async function fullSync(deps: SyncDeps, options: SyncOptions): Promise<Sy
   if (inventory.error) desired.errors.push({ subject: 'inventory', error: inventory.error });
   const lambdaDone = Date.now();
   const consul = await readConsul(deps.consul, deps.config);
-  const trust = trustBundle(deps.consul, (e) =>
-    deps.log.warn('cluster peerings unreadable; mTLS data without peers', { error: e.message }),
-  );
+  const trust = runTrust(deps);
   const stale = await staleExtensionData(deps, consul, desired.services, trust);
   const plan = planSync({
     desired: desired.services,
@@ -135,12 +133,19 @@ export async function functionSync(
     mode: 'function',
     target: functionName,
     inventoryComplete: true,
+    trust: runTrust(deps),
     calls,
     consulCallsBefore,
     started,
     lambdaDone,
   });
 }
+
+/** The run's CA roots and peers, each read once; unreadable peerings are logged, not fatal. */
+const runTrust = (deps: SyncDeps): TrustBundle =>
+  trustBundle(deps.consul, (e) =>
+    deps.log.warn('cluster peerings unreadable; mTLS data without peers', { error: e.message }),
+  );
 
 /** Tags → desired services; aliases looked up (bounded) only for functions that name some. */
 async function desiredOf(
@@ -215,7 +220,7 @@ async function finish(
     consulCallsBefore: number;
     started: number;
     lambdaDone: number;
-    trust?: TrustBundle;
+    trust: TrustBundle;
   },
 ): Promise<SyncSummary> {
   const consulDone = Date.now();
