@@ -48,8 +48,15 @@ export const handler = async (): Promise<APIGatewayProxyResultV2> => {
       apiKeyLength: apiKey.length,
     });
   } catch (e) {
-    if (e instanceof CacheError)
-      return json(e.status === 404 ? 404 : 502, { message: e.message, code: e.code });
+    // The extension's message can name the account, role and resource ARNs: it goes to the log,
+    // the public answer carries only the code.
+    if (e instanceof CacheError) {
+      console.error(`cache-demo: ${e.code}: ${e.message}`);
+      return json(e.status === 404 ? 404 : 502, {
+        message: 'the cached sources could not be read',
+        code: e.code,
+      });
+    }
     return json(502, { message: 'the cache extension could not be reached' });
   }
 };

@@ -63,3 +63,9 @@ describe('customizations validation', () => {
     expect(api.Models.CustomizationPost).toEqual(schema);
   });
 });
+
+describe('validateBody with what a direct invoke may pass', () => {
+  it.each([[123], [{ a: 1 }], [['x']]])('answers %j with a 400 reason, not a throw', (body) => {
+    expect(validateBody(body, false)).toEqual({ ok: false, errors: ['the body must be a JSON string'] });
+  });
+});

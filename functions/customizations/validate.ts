@@ -27,9 +27,11 @@ delete standalone.$schema;
 const validateModel = ajv.compile<Customization>(standalone);
 
 /** Parses and validates a request body; every failure is a message fit for a 400 answer. */
-export function validateBody(body: string | null | undefined, isBase64Encoded: boolean): Validation {
+export function validateBody(body: unknown, isBase64Encoded: boolean): Validation {
   if (body === null || body === undefined || body === '')
     return { ok: false, errors: ['a JSON body is required'] };
+  // A direct invoke can pass anything: only API Gateway's string form is a body.
+  if (typeof body !== 'string') return { ok: false, errors: ['the body must be a JSON string'] };
   const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES)
     return { ok: false, errors: [`the body is larger than ${MAX_BODY_BYTES} bytes`] };

@@ -15,11 +15,12 @@ export const handler = async (event: Event): Promise<APIGatewayProxyStructuredRe
   if (!iam || typeof iam.accessKey !== 'string')
     return json(403, { message: 'Forbidden: this route needs a SigV4-signed request (AWS_IAM)' });
   const body = event.body ?? '';
+  if (typeof body !== 'string') return json(400, { message: 'the body must be a string' });
   const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
   if (Buffer.byteLength(text) > MAX_ECHO_BYTES)
     return json(413, { message: `the body is larger than ${MAX_ECHO_BYTES} bytes` });
   return json(200, {
-    caller: { accountId: iam.accountId, userArn: iam.userArn, userId: iam.userId, accessKey: iam.accessKey },
+    caller: { accountId: iam.accountId, userArn: iam.userArn, userId: iam.userId },
     method: event.requestContext.http?.method,
     path: event.rawPath,
     body: text,

@@ -34,10 +34,20 @@ function handleRecord(record: SQSRecord): boolean {
   return true;
 }
 
+/** One record's failure is that record's alone: a throw must not fail (and redeliver) the batch. */
+function handled(record: SQSRecord): boolean {
+  try {
+    return handleRecord(record);
+  } catch (e) {
+    console.error(`queue-consumer: ${record.messageId} failed: ${(e as Error).message}`);
+    return false;
+  }
+}
+
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const records = Array.isArray(event?.Records) ? event.Records : [];
   const batchItemFailures = records
-    .filter((record) => typeof record?.messageId === 'string' && !handleRecord(record))
+    .filter((record) => typeof record?.messageId === 'string' && !handled(record))
     .map((record) => ({ itemIdentifier: record.messageId }));
   return { batchItemFailures };
 };

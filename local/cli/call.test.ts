@@ -119,6 +119,9 @@ describe('npm run call', () => {
     expect(() => parseCallArgs(['https://h.example/x', '--header', 'Authorization: x'], env)).toThrow(
       /the signature sets it/,
     );
+    expect(() => parseCallArgs(['https://h.example/x', '--header', 'Host: other.example'], env)).toThrow(
+      /it comes from the URL and the body/,
+    );
     expect(() => parseCallArgs(['https://h.example/x'], {})).toThrow(/no region/);
     expect(parseCallArgs(['https://abc.execute-api.eu-central-1.amazonaws.com/prod/x'], {}).region).toBe(
       'eu-central-1',

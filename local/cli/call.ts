@@ -59,6 +59,8 @@ function parseHeader(text: string): [string, string] {
     throw new UsageError(`--header takes "name: value", got "${text}"`);
   if (name === 'authorization' || name.startsWith('x-amz-'))
     throw new UsageError(`--header ${name}: the signature sets it`);
+  if (name === 'host' || name === 'content-length')
+    throw new UsageError(`--header ${name}: it comes from the URL and the body`);
   return [name, text.slice(colon + 1).trim()];
 }
 
@@ -165,6 +167,8 @@ export async function send(request: SignedRequest): Promise<Response> {
   return fetch(request.url, {
     method: request.method,
     headers,
+    // A redirect would re-send the signed request (session token included) wherever it points.
+    redirect: 'manual',
     ...(request.body !== undefined ? { body: request.body } : {}),
   });
 }
