@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -42,6 +43,9 @@ const tlsOptions = (secret: DatabaseSecret, options: ConnectOptions) =>
   secret.ssl
     ? {
         rejectUnauthorized: true,
+        // mysql2 checks the certificate's host name only when asked (pg always does), and only for a
+        // DNS name: with an IP literal it would check "localhost" instead.
+        verifyIdentity: isIP(secret.host) === 0,
         minVersion: 'TLSv1.2' as const,
         ...(options.tlsCa ? { ca: options.tlsCa } : {}),
       }
@@ -92,16 +96,35 @@ async function connectMysql(secret: DatabaseSecret, options: ConnectOptions): Pr
     throw loginError(e, secret, MYSQL_AUTH_CODES);
   }
   conn.on('error', () => undefined);
+  /**
+   * mysql2 attaches the finished SQL (the password filled in) to a failed query's error as `sql`,
+   * and the Lambda runtime logs an error's enumerable fields: rethrow the server's message only.
+   */
+  const query = async <T extends mysql.RowDataPacket[] = mysql.RowDataPacket[]>(
+    sql: string,
+    values?: unknown[],
+  ): Promise<[T, unknown]> => {
+    try {
+      return (await conn.query<T>(sql, values)) as [T, unknown];
+    } catch (e) {
+      const err = e as { code?: string; sqlMessage?: string; message?: string };
+      // No `cause`: it would carry the driver's error, and with it the SQL, along.
+      // eslint-disable-next-line preserve-caught-error
+      throw new Error(
+        `${secret.engine} refused a statement (${err.code ?? 'error'}): ${err.sqlMessage ?? err.message}`,
+      );
+    }
+  };
   return {
     async setOwnPassword(password) {
       // A user may always set its own password with SET PASSWORD (ALTER USER needs CREATE USER on
       // MariaDB); it keeps the account's REQUIRE (TLS) options. MariaDB takes a hash unless PASSWORD().
-      const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
+      const [rows] = await query('SELECT VERSION() AS v');
       const mariadb = String(rows[0]?.v).includes('MariaDB');
-      await conn.query(mariadb ? 'SET PASSWORD = PASSWORD(?)' : 'SET PASSWORD = ?', [password]);
+      await query(mariadb ? 'SET PASSWORD = PASSWORD(?)' : 'SET PASSWORD = ?', [password]);
     },
     async upsertUserLike(username, password, templateUser) {
-      const [accounts] = await conn.query<mysql.RowDataPacket[]>(
+      const [accounts] = await query(
         'SELECT Host, ssl_type, ssl_cipher, x509_issuer, x509_subject FROM mysql.user WHERE User = ? ORDER BY Host = ? DESC',
         [templateUser, '%'],
       );
@@ -112,32 +135,30 @@ async function connectMysql(secret: DatabaseSecret, options: ConnectOptions): Pr
         );
       const host = String(template.Host);
       const account = `${conn.escape(username)}@${conn.escape(host)}`;
-      const [existing] = await conn.query<mysql.RowDataPacket[]>(
-        'SELECT 1 FROM mysql.user WHERE User = ? AND Host = ?',
-        [username, host],
-      );
+      const [existing] = await query('SELECT 1 FROM mysql.user WHERE User = ? AND Host = ?', [
+        username,
+        host,
+      ]);
       const verb = existing.length === 0 ? 'CREATE' : 'ALTER';
-      await conn.query(`${verb} USER ${account} IDENTIFIED BY ?${requireClause(conn, template)}`, [password]);
-      const [grants] = await conn.query<mysql.RowDataPacket[]>(
-        `SHOW GRANTS FOR ${conn.escape(templateUser)}@${conn.escape(host)}`,
-      );
+      await query(`${verb} USER ${account} IDENTIFIED BY ?${requireClause(conn, template)}`, [password]);
+      const [grants] = await query(`SHOW GRANTS FOR ${conn.escape(templateUser)}@${conn.escape(host)}`);
       for (const row of grants) {
         const line = String(Object.values(row)[0]);
         const to = line.indexOf(' TO ');
         if (!line.startsWith('GRANT ') || to < 0 || line.startsWith('GRANT PROXY')) continue;
         const withGrantOption = line.includes(' WITH GRANT OPTION') ? ' WITH GRANT OPTION' : '';
-        await conn.query(`${line.slice(0, to)} TO ${account}${withGrantOption}`);
+        await query(`${line.slice(0, to)} TO ${account}${withGrantOption}`);
       }
     },
     async check() {
-      await conn.query('SELECT NOW()');
+      await query('SELECT NOW()');
     },
     async countRows(table) {
       const name = table
         .split('.')
         .map((part) => conn.escapeId(part))
         .join('.');
-      const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${name}`);
+      const [rows] = await query(`SELECT COUNT(*) AS n FROM ${name}`);
       return Number(rows[0]?.n);
     },
     async close() {
@@ -201,12 +222,18 @@ async function connectPostgres(secret: DatabaseSecret, options: ConnectOptions):
       const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
       if (exists.rowCount === 0) {
         await client.query(`CREATE ROLE ${role(username)} WITH LOGIN PASSWORD ${passwordLiteral(password)}`);
-        // Membership gives the new role every privilege of the current one (as AWS's template does);
-        // granted only at creation, since the reverse grant next rotation would be circular.
-        await client.query(`GRANT ${role(templateUser)} TO ${role(username)}`);
       } else {
         await client.query(`ALTER ROLE ${role(username)} WITH LOGIN PASSWORD ${passwordLiteral(password)}`);
       }
+      // Membership gives the new role every privilege of the current one (as AWS's template does).
+      // Granted whenever neither role is yet a member of the other: a run cut short after CREATE ROLE
+      // gets it on the re-run, and the reverse grant on the next rotation (circular) is never made.
+      const related = await client.query(
+        `SELECT 1 FROM pg_auth_members m JOIN pg_roles a ON a.oid = m.roleid JOIN pg_roles b ON b.oid = m.member
+          WHERE (a.rolname = $1 AND b.rolname = $2) OR (a.rolname = $2 AND b.rolname = $1)`,
+        [templateUser, username],
+      );
+      if (related.rowCount === 0) await client.query(`GRANT ${role(templateUser)} TO ${role(username)}`);
     },
     async check() {
       await client.query('SELECT NOW()');

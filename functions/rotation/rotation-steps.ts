@@ -167,17 +167,15 @@ async function setSecret(arn: string, token: string, ctx: RotationContext): Prom
   const current = await getSecret(ctx, arn, CURRENT);
   assertSameDatabase(pending, current, 'AWSPENDING', 'AWSCURRENT');
 
-  const already = await tryLogin(pending, ctx);
-  if (already) {
-    await already.close();
-    ctx.log(`setSecret: the pending secret of ${arn} already logs in; nothing to do`);
-    return;
-  }
-
   if (current.masterarn) {
-    const expected = [current.username, alternateUsername(current.username)];
-    if (!expected.includes(pending.username))
-      throw new Error(`AWSPENDING user ${pending.username} is neither ${expected.join(' nor ')}`);
+    // Always the other user, never the live one: altering AWSCURRENT's user before testSecret could
+    // leave AWSCURRENT unusable. And always applied in full (it is idempotent): a pending user that
+    // already logs in may still lack the grants of a run cut short half way.
+    const alternate = alternateUsername(current.username);
+    if (pending.username !== alternate)
+      throw new Error(
+        `AWSPENDING user ${pending.username} is not ${alternate}, the alternate of ${current.username}`,
+      );
     const master = parseDatabaseSecret(
       (await ctx.client.send(new GetSecretValueCommand({ SecretId: current.masterarn }))).SecretString,
       `master secret ${current.masterarn}`,
@@ -193,6 +191,12 @@ async function setSecret(arn: string, token: string, ctx: RotationContext): Prom
     return;
   }
 
+  const already = await tryLogin(pending, ctx);
+  if (already) {
+    await already.close();
+    ctx.log(`setSecret: the pending secret of ${arn} already logs in; nothing to do`);
+    return;
+  }
   if (pending.username !== current.username)
     throw new Error(`AWSPENDING user ${pending.username} differs from AWSCURRENT user ${current.username}`);
   // The password may already have changed in a run that stopped before finishSecret: then only

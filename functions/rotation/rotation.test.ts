@@ -4,7 +4,7 @@ import {
   RotateSecretCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { freePort } from '../../local/databases/test-servers';
+import { adminQuery, freePort } from '../../local/databases/test-servers';
 import { RecordCounter } from '../record-count/index';
 import { connect, LoginError } from './database';
 import { handler, resetForTests } from './index';
@@ -389,5 +389,44 @@ describe('protocol checks', () => {
     ],
   ])('bad event %j → names the field', async (event, message) => {
     await expect(invoke(event)).rejects.toThrow(message);
+  });
+});
+
+describe('a statement the database refuses', () => {
+  it('is reported without the SQL mysql2 attaches (it holds the new password)', async () => {
+    const db = fixture.databases.mariadb;
+    await createAppUser(db, 'weakling', 'weakling-Password-1');
+    // It may read the user table, so the statement refused is the CREATE USER … IDENTIFIED BY ?.
+    await adminQuery(db, [`GRANT SELECT ON mysql.user TO 'weakling'@'%'`]);
+    const session = await connect(
+      parseDatabaseSecret(
+        JSON.stringify({
+          engine: 'mariadb',
+          host: db.host,
+          port: db.port,
+          username: 'weakling',
+          password: 'weakling-Password-1',
+        }),
+        'test',
+      ),
+      { connectTimeoutMs: 3000 },
+    );
+    const newPassword = 'never-In-A-Log-42';
+    try {
+      // No CREATE USER privilege: the server refuses the statement that carries the password.
+      const error = (await session
+        .upsertUserLike('weakling_clone', newPassword, 'weakling')
+        .catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(Error);
+      expect(error.message).toMatch(
+        /mariadb refused a statement \(ER_SPECIFIC_ACCESS_DENIED_ERROR\).*CREATE USER/,
+      );
+      expect(JSON.stringify({ ...error, message: error.message, stack: error.stack })).not.toContain(
+        newPassword,
+      );
+      expect(error).not.toHaveProperty('sql');
+    } finally {
+      await session.close();
+    }
   });
 });
