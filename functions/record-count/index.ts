@@ -141,6 +141,9 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+const sameCredentials = (a: DatabaseSecret, b: DatabaseSecret) =>
+  a.username === b.username && a.password === b.password && a.host === b.host && a.port === b.port;
+
 export class RecordCounter {
   private readonly source: SecretSource;
 
@@ -149,25 +152,32 @@ export class RecordCounter {
   }
 
   async count(): Promise<RecordCount> {
-    const attempts: Array<() => Promise<DatabaseSecret | undefined>> = [
-      () => this.source.get('AWSCURRENT', 'cached'),
-      () => this.source.get('AWSCURRENT', 'fresh'),
-      () => this.source.get('AWSPENDING', 'fresh'),
+    const attempts: Array<{ secretOf: () => Promise<DatabaseSecret | undefined>; fallback: boolean }> = [
+      { secretOf: () => this.source.get('AWSCURRENT', 'cached'), fallback: false },
+      { secretOf: () => this.source.get('AWSCURRENT', 'fresh'), fallback: false },
+      // Mid single-user rotation (after setSecret, before finishSecret) the database takes AWSPENDING.
+      { secretOf: () => this.source.get('AWSPENDING', 'fresh'), fallback: true },
     ];
-    let lastError: unknown;
-    for (const secretOf of attempts) {
-      const secret = await secretOf();
-      if (!secret) continue;
+    let refused: unknown;
+    let seen: DatabaseSecret | undefined;
+    for (const { secretOf, fallback } of attempts) {
+      let secret: DatabaseSecret | undefined;
       try {
+        secret = await secretOf();
+        // Without the cache, "fresh" is the value just tried: no second identical attempt.
+        if (!secret || (seen && sameCredentials(seen, secret))) continue;
+        seen = secret;
         const count = await this.countWith(secret);
         return { table: this.config.tableName, count, secretSource: await this.source.name() };
       } catch (e) {
+        // The fallback is a guess: its failure never hides why AWSCURRENT was refused.
+        if (fallback && refused) continue;
         // Only a refused login means the secret is stale; anything else is the answer.
         if (!(e instanceof LoginError && e.reason === 'authentication')) throw e;
-        lastError = e;
+        refused ??= e;
       }
     }
-    throw lastError ?? new Error(`secret ${this.config.secretName} has no AWSCURRENT value`);
+    throw refused ?? new Error(`secret ${this.config.secretName} has no AWSCURRENT value`);
   }
 
   async checkSecret(): Promise<SecretCheck> {
