@@ -79,6 +79,12 @@ describe('npm run call', () => {
     expect(get.stdout + get.stderr + post.stdout + post.stderr).not.toContain(KEY.secretAccessKey);
   }, 90_000);
 
+  it('signs exactly the query it sends: a literal + stays a plus', async () => {
+    const plus = await call([`${h.gateway.url}/signed?q=a+b%20c&empty`]);
+    expect(plus).toMatchObject({ code: 0, stderr: 'HTTP 200\n' });
+    expect(JSON.parse(plus.stdout)).toEqual({ body: null, query: 'q=a%2Bb%20c&empty=' });
+  }, 90_000);
+
   it('exits 1 with the 403 when the key is wrong, 2 with one line when there are no credentials', async () => {
     const wrong = await call([`${h.gateway.url}/signed`], { AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
     expect(wrong.code).toBe(1);

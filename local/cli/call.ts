@@ -115,6 +115,35 @@ export interface SignedRequest {
   body?: string;
 }
 
+/**
+ * The query once, for signing and for sending: a `+` stays a plus (URLSearchParams would read a
+ * space, so the signature would cover a different value than the one sent), and the URL sent spells
+ * every value percent-encoded, leaving the server nothing to interpret differently.
+ */
+function signedQuery(url: URL): { query: Record<string, string | string[]>; url: URL } {
+  const query: Record<string, string | string[]> = {};
+  const pairs: string[] = [];
+  for (const part of url.search.slice(1).split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const decode = (t: string) => {
+      try {
+        return decodeURIComponent(t);
+      } catch {
+        throw new UsageError(`the query part "${part}" is not valid percent-encoding`);
+      }
+    };
+    const k = decode(eq < 0 ? part : part.slice(0, eq));
+    const v = eq < 0 ? '' : decode(part.slice(eq + 1));
+    const existing = query[k];
+    query[k] = existing === undefined ? v : [existing, v].flat();
+    pairs.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  }
+  const sent = new URL(url.href);
+  sent.search = pairs.length ? `?${pairs.join('&')}` : '';
+  return { query, url: sent };
+}
+
 /** The request with SigV4 headers for `execute-api` (Authorization, X-Amz-Date, session token). */
 export async function signRequest(
   args: CallArgs,
@@ -127,11 +156,7 @@ export async function signRequest(
     credentials,
     sha256: Sha256,
   });
-  const query: Record<string, string | string[]> = {};
-  for (const [k, v] of args.url.searchParams) {
-    const existing = query[k];
-    query[k] = existing === undefined ? v : [existing, v].flat();
-  }
+  const { query, url } = signedQuery(args.url);
   const signed = await signer.sign(
     {
       method: args.method,
@@ -152,7 +177,7 @@ export async function signRequest(
     { signingDate: now },
   );
   return {
-    url: args.url,
+    url,
     method: args.method,
     headers: signed.headers,
     ...(args.body !== undefined ? { body: args.body } : {}),
