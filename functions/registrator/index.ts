@@ -14,8 +14,13 @@ import { TriggerError, triggerOf, type Trigger } from './trigger';
  * its name); Consul's CA and token are read from SSM once per environment, not per invoke.
  */
 
-const config: RegistratorConfig = parseConfig(process.env);
-const log = createLogger(config.logLevel);
+/** Deployed before Consul's address is known (the template's default), it stays idle instead of failing. */
+export const NOT_CONFIGURED =
+  'CONSUL_HTTP_ADDR is empty: set the ConsulHttpAddr parameter (consulHttpAddr) to turn the registrator on';
+const config: RegistratorConfig | undefined = process.env.CONSUL_HTTP_ADDR?.trim()
+  ? parseConfig(process.env)
+  : undefined;
+const log = createLogger(config?.logLevel ?? 'info');
 /** Throttled calls are retried with backoff by the SDK's standard retry strategy. */
 const retry = { maxAttempts: 10, retryMode: 'standard' } as const;
 const lambda = new LambdaClient(retry);
@@ -26,7 +31,7 @@ const SAFETY_MARGIN_MS = 3_000;
 
 let consul: Promise<ConsulClient> | undefined;
 
-function consulClient(): Promise<ConsulClient> {
+function consulClient(config: RegistratorConfig): Promise<ConsulClient> {
   consul ??= (async () => {
     const [token, ca] = await Promise.all([
       secureParameter(config.tokenPath),
@@ -54,6 +59,10 @@ export async function handler(
   event: unknown,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<SyncSummary | { skipped: string } | { statusCode: 400; message: string }> {
+  if (!config) {
+    log.warn('not configured; nothing done', { reason: NOT_CONFIGURED });
+    return { skipped: NOT_CONFIGURED };
+  }
   let trigger: Trigger;
   try {
     trigger = triggerOf(event, config.dryRun);
@@ -67,7 +76,7 @@ export async function handler(
     log.info('event skipped', { reason: trigger.reason });
     return { skipped: trigger.reason };
   }
-  const deps: SyncDeps = { config, consul: await consulClient(), lambda, tagging, ssm, log };
+  const deps: SyncDeps = { config, consul: await consulClient(config), lambda, tagging, ssm, log };
   const options = {
     dryRun: trigger.dryRun,
     deadlineMs: Date.now() + Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS),

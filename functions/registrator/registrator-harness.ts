@@ -91,6 +91,7 @@ export async function registratorHarness(options: HarnessOptions = {}): Promise<
     log: createLogger('debug', (l) => logs.push(l)),
   };
   const farFuture = () => Date.now() + 60_000;
+  let closed = false;
   return {
     registry,
     consul,
@@ -124,6 +125,9 @@ export async function registratorHarness(options: HarnessOptions = {}): Promise<
       return { status: res.status, body: (json ? JSON.parse(text) : text) as T };
     },
     async close() {
+      // Idempotent: a test file's afterEach may meet a harness an earlier test already closed.
+      if (closed) return;
+      closed = true;
       consulClient.close();
       for (const c of [lambda, tagging, ssm]) c.destroy();
       await Promise.all([

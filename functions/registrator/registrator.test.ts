@@ -568,3 +568,23 @@ describe('terminating gateway (defect 12)', () => {
     consul.close();
   });
 });
+
+describe('deployed before Consul is known', () => {
+  it('answers every trigger with skipped and the parameter to set, instead of failing INIT', () => {
+    const saved = { ...process.env };
+    process.env.CONSUL_HTTP_ADDR = '';
+    try {
+      let index!: typeof import('./index');
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        index = require('./index') as typeof import('./index');
+      });
+      const context = { getRemainingTimeInMillis: () => 30_000 };
+      return expect(index.handler({ sync: 'full' }, context)).resolves.toEqual({
+        skipped: expect.stringMatching(/set the ConsulHttpAddr parameter/),
+      });
+    } finally {
+      process.env = saved;
+    }
+  });
+});
