@@ -153,35 +153,24 @@ export const field = {
     name: string,
     opts: { required?: boolean; min?: number; max?: number; pattern?: RegExp } = {},
   ): string | undefined {
-    const v = input[name];
-    if (v === undefined || v === null) {
-      if (opts.required)
-        throw validation(
-          `1 validation error detected: Value null at '${lower(name)}' failed to satisfy constraint: Member must not be null`,
-        );
-      return undefined;
-    }
+    const v = present(input, name, opts.required);
+    if (v === undefined) return undefined;
     if (typeof v !== 'string') throw new AwsError('SerializationException', `${name} must be a string`);
-    if (opts.min !== undefined && v.length < opts.min) {
-      throw validation(
-        `1 validation error detected: Value '${v}' at '${lower(name)}' failed to satisfy constraint: Member must have length greater than or equal to ${opts.min}`,
+    if (opts.min !== undefined && v.length < opts.min)
+      throw violation(name, `Member must have length greater than or equal to ${opts.min}`, `'${v}'`);
+    if (opts.max !== undefined && v.length > opts.max)
+      throw violation(name, `Member must have length less than or equal to ${opts.max}`);
+    if (opts.pattern && !opts.pattern.test(v))
+      throw violation(
+        name,
+        `Member must satisfy regular expression pattern: ${opts.pattern.source}`,
+        `'${v}'`,
       );
-    }
-    if (opts.max !== undefined && v.length > opts.max) {
-      throw validation(
-        `1 validation error detected: Value at '${lower(name)}' failed to satisfy constraint: Member must have length less than or equal to ${opts.max}`,
-      );
-    }
-    if (opts.pattern && !opts.pattern.test(v)) {
-      throw validation(
-        `1 validation error detected: Value '${v}' at '${lower(name)}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${opts.pattern.source}`,
-      );
-    }
     return v;
   },
   boolean(input: Record<string, unknown>, name: string): boolean | undefined {
-    const v = input[name];
-    if (v === undefined || v === null) return undefined;
+    const v = present(input, name);
+    if (v === undefined) return undefined;
     if (typeof v !== 'boolean') throw new AwsError('SerializationException', `${name} must be a boolean`);
     return v;
   },
@@ -190,15 +179,16 @@ export const field = {
     name: string,
     opts: { min?: number; max?: number } = {},
   ): number | undefined {
-    const v = input[name];
-    if (v === undefined || v === null) return undefined;
+    const v = present(input, name);
+    if (v === undefined) return undefined;
     if (typeof v !== 'number' || !Number.isFinite(v))
       throw new AwsError('SerializationException', `${name} must be a number`);
-    if ((opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
-      throw validation(
-        `1 validation error detected: Value '${v}' at '${lower(name)}' failed to satisfy constraint: Member must have value between ${opts.min ?? '-∞'} and ${opts.max ?? '∞'}`,
+    if ((opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max))
+      throw violation(
+        name,
+        `Member must have value between ${opts.min ?? '-∞'} and ${opts.max ?? '∞'}`,
+        `'${v}'`,
       );
-    }
     return v;
   },
   stringList(
@@ -206,23 +196,29 @@ export const field = {
     name: string,
     opts: { required?: boolean; min?: number; max?: number } = {},
   ): string[] | undefined {
-    const v = input[name];
-    if (v === undefined || v === null) {
-      if (opts.required)
-        throw validation(
-          `1 validation error detected: Value null at '${lower(name)}' failed to satisfy constraint: Member must not be null`,
-        );
-      return undefined;
-    }
+    const v = present(input, name, opts.required);
+    if (v === undefined) return undefined;
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
       throw new AwsError('SerializationException', `${name} must be a list of strings`);
-    if ((opts.min !== undefined && v.length < opts.min) || (opts.max !== undefined && v.length > opts.max)) {
-      throw validation(
-        `1 validation error detected: Value at '${lower(name)}' failed to satisfy constraint: Member must have length between ${opts.min ?? 0} and ${opts.max ?? '∞'}`,
-      );
-    }
+    if ((opts.min !== undefined && v.length < opts.min) || (opts.max !== undefined && v.length > opts.max))
+      throw violation(name, `Member must have length between ${opts.min ?? 0} and ${opts.max ?? '∞'}`);
     return v as string[];
   },
 };
+
+/** A member's value, or undefined when absent (null counts as absent); absent and required fails. */
+function present(input: Record<string, unknown>, name: string, required = false): unknown {
+  const v = input[name];
+  if (v !== undefined && v !== null) return v;
+  if (required) throw violation(name, 'Member must not be null', 'null');
+  return undefined;
+}
+
+/** AWS's one-constraint ValidationException; `shown` is how the value appears (some messages omit it). */
+function violation(name: string, constraint: string, shown?: string): AwsError {
+  return validation(
+    `1 validation error detected: Value${shown === undefined ? '' : ` ${shown}`} at '${lower(name)}' failed to satisfy constraint: ${constraint}`,
+  );
+}
 
 const lower = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
