@@ -9,7 +9,7 @@ import {
   type ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { TAGS, type LambdaFunctionInfo } from './tags';
-import { unqualifiedName } from './trigger';
+import { unqualifiedName } from './function-ref';
 
 /** Control-plane calls made, for the run summary (the benchmark's figure of merit). */
 export interface CallCounter {

@@ -1,5 +1,6 @@
 import { MANAGED_TAG, serviceKey, type CatalogService, type ConsulSnapshot } from './consul-catalog';
-import { functionOfArn, type DesiredService } from './tags';
+import { functionOfArn } from './function-ref';
+import type { DesiredService } from './tags';
 
 /** One change to Consul, with why: the plan a dry run prints and a sync applies. */
 export type PlanAction =

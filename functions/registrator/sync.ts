@@ -18,14 +18,8 @@ import { aliasesOf, functionByName, taggedFunctions, type CallCounter } from './
 import type { Logger } from './log';
 import { planSync, type PlanAction, type SyncPlan } from './plan';
 import { linkTerminatingGateway } from './terminating-gateway';
-import {
-  functionOfArn,
-  requestedAliases,
-  servicesOf,
-  TagError,
-  type DesiredService,
-  type LambdaFunctionInfo,
-} from './tags';
+import { functionOfArn } from './function-ref';
+import { requestedAliases, servicesOf, TagError, type DesiredService, type LambdaFunctionInfo } from './tags';
 
 export interface SyncDeps {
   config: RegistratorConfig;

@@ -117,10 +117,3 @@ export function servicesOf(
     missingAliases: aliases.filter((a) => !existingAliases.has(a)),
   };
 }
-
-/** The function name and unqualified ARN a service's Lambda ARN belongs to. */
-export function functionOfArn(arn: string): { name: string; arn: string } | undefined {
-  const parts = arn.split(':');
-  if (parts.length < 7 || parts[2] !== 'lambda' || parts[5] !== 'function') return undefined;
-  return { name: parts[6]!, arn: parts.slice(0, 7).join(':') };
-}

@@ -1,3 +1,5 @@
+import { unqualifiedName } from './function-ref';
+
 /**
  * What an invocation asks for: a full sync (the schedule, or a manual `{"sync":"full"}`), the
  * reconciliation of one function (a CloudTrail Lambda API event), or nothing (a failed call, an
@@ -80,13 +82,6 @@ function functionNameOf(detail: Json): string | undefined {
     (v): v is string => typeof v === 'string' && v !== '',
   );
   return ref === undefined ? undefined : unqualifiedName(ref);
-}
-
-/** `name`, `name:qual`, `123456789012:function:name[:qual]`, `arn:aws:lambda:…:function:name[:qual]` → `name`. */
-export function unqualifiedName(ref: string): string {
-  const parts = ref.split(':');
-  const at = parts.indexOf('function');
-  return at >= 0 && parts[at + 1] ? parts[at + 1]! : parts[0]!;
 }
 
 function flag(value: unknown, fallback: boolean): boolean {
