@@ -28,7 +28,7 @@ beforeAll(async () => {
     'CacheDemoFunction',
   ]);
   // The cache demo's extension now holds its port (frozen between invokes, as on Lambda): the
-  // authorizer's own extension must not be confused with it.
+  // authorizer's own extension must not be confused with it (the local cloud gives each its own).
   expect((await fetch(`${samples.gateway.url}/cache-demo`)).status).toBeLessThan(500);
   const secrets = new SecretsManagerClient({
     ...sdkConfig,
