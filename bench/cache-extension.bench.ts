@@ -20,7 +20,9 @@ import { percentiles } from './stats';
  * The cache extension's own cost, side by side with what bounds it, in one run:
  * - cache-hit latency through the extension's HTTP API, next to a bare Node loopback HTTP echo (the
  *   physical floor), Powertools parameters' in-process cache, and a direct SDK call to the emulator;
- * - init time (spawn → register request), next to spawn → exit of `node -e 0` on the same binary;
+ * - init time (spawn → register request: what every cold start waits for, since Lambda starts the
+ *   runtime once every extension has registered), next to spawn → exit of `node -e 0` on the same
+ *   binary; and spawn → first /next (config.yaml read, overlapping the runtime's own init);
  * - the extension's RSS holding every configured item, next to an idle bare Node process;
  * - the layer's size on disk and zipped.
  * The extension runs as Lambda runs it: the built layer's single file on Node 24, registering with
@@ -125,6 +127,9 @@ class ExtensionsApi {
   private readonly held = new Map<string, ServerResponse>();
   private readonly shuttingDown = new Set<string>();
   private registered: ((r: { at: number; id: string }) => void) | undefined;
+  /** Arrival time of each extension's first /next (the end of its init), and who waits for it. */
+  private readonly firstNextAt = new Map<string, number>();
+  private readonly firstNextWaiters = new Map<string, (at: number) => void>();
   private count = 0;
   readonly errors: string[] = [];
   port = 0;
@@ -136,6 +141,13 @@ class ExtensionsApi {
   /** Resolves with the arrival time of the next register request. */
   nextRegister(): Promise<{ at: number; id: string }> {
     return new Promise((resolve) => (this.registered = resolve));
+  }
+
+  /** Resolves with the arrival time of the extension's first /next: its init is done. */
+  firstNext(id: string): Promise<number> {
+    const at = this.firstNextAt.get(id);
+    if (at !== undefined) return Promise.resolve(at);
+    return new Promise((resolve) => this.firstNextWaiters.set(id, resolve));
   }
 
   /** Answers the extension's held /next with SHUTDOWN, as Lambda does at spindown. */
@@ -175,6 +187,11 @@ class ExtensionsApi {
         registered?.({ at, id });
       } else if (req.method === 'GET' && path === '/2020-01-01/extension/event/next') {
         const id = String(req.headers['lambda-extension-identifier']);
+        if (!this.firstNextAt.has(id)) {
+          this.firstNextAt.set(id, at);
+          this.firstNextWaiters.get(id)?.(at);
+          this.firstNextWaiters.delete(id);
+        }
         this.held.set(id, res);
         if (this.shuttingDown.has(id)) this.shutdown(id);
       } else {
@@ -236,11 +253,15 @@ async function timeSerial(
   return samples;
 }
 
-/** VmRSS and VmHWM of a process, in MiB. */
-function memoryOf(pid: number): { rss: number; hwm: number } {
+/**
+ * VmRSS and VmHWM of a process, in MiB, and RSS split into anonymous memory (the process's own) and
+ * file-backed pages (mostly the node binary, shared with every other node process on that binary).
+ */
+function memoryOf(pid: number): { rss: number; hwm: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: round2(kb('VmRSS') / 1024), hwm: round2(kb('VmHWM') / 1024) };
+  const mb = (field: string) => round2(kb(field) / 1024);
+  return { rss: mb('VmRSS'), hwm: mb('VmHWM'), anon: mb('RssAnon'), file: mb('RssFile') };
 }
 
 function dirBytes(dir: string): number {
@@ -344,7 +365,12 @@ async function main(): Promise<void> {
   };
   const extensionLog: string[] = [];
 
-  const spawnExtension = async (): Promise<{ child: ChildProcess; id: string; ms: number }> => {
+  const spawnExtension = async (): Promise<{
+    child: ChildProcess;
+    id: string;
+    ms: number;
+    started: number;
+  }> => {
     const registered = api.nextRegister();
     const started = performance.now();
     // As Lambda starts it: the executable itself (its #! line and flags), the runtime's node on PATH.
@@ -358,7 +384,7 @@ async function main(): Promise<void> {
       ),
     );
     const { at, id } = await withTimeout(Promise.race([registered, died]), 15_000, 'extension register');
-    return { child, id, ms: at - started };
+    return { child, id, ms: at - started, started };
   };
   const spawnBare = async (): Promise<number> => {
     const started = performance.now();
@@ -369,15 +395,18 @@ async function main(): Promise<void> {
 
   // Init: alternate the two, after one discarded spawn of each (page cache, first exec).
   const initExtension: number[] = [];
+  const readyExtension: number[] = [];
   const initBare: number[] = [];
   let killedAtShutdown = 0;
   for (let i = 0; i <= INIT_SPAWNS; i++) {
-    const { child, id, ms } = await spawnExtension();
+    const { child, id, ms, started } = await spawnExtension();
+    const ready = (await withTimeout(api.firstNext(id), 15_000, 'extension first /next')) - started;
     api.shutdown(id);
     if (await withTimeout(exited(child, 5_000), 10_000, 'extension shutdown')) killedAtShutdown++;
     const bare = await spawnBare();
     if (i === 0) continue;
     initExtension.push(ms);
+    readyExtension.push(ready);
     initBare.push(bare);
   }
 
@@ -493,7 +522,11 @@ async function main(): Promise<void> {
   };
   // In-process hits are below the 0.001 ms the ms stats resolve, so they are also given in µs.
   const powertoolsMicros = percentiles(hits.powertools.map((ms) => ms * 1000));
-  const init = { extension: percentiles(initExtension), bareNode: percentiles(initBare) };
+  const init = {
+    extension: percentiles(initExtension),
+    bareNode: percentiles(initBare),
+    extensionToFirstNext: percentiles(readyExtension),
+  };
   const hitP50VsFloor = round2(hit.extension.p50 / hit.echoFloor.p50);
   const initVsBareNode = round2(init.extension.p50 / init.bareNode.p50);
   const notHits = Object.values(hitStatuses).reduce((a, b) => a + b, 0);
@@ -514,6 +547,10 @@ async function main(): Promise<void> {
       extensionAfterWarm: afterWarm.rss,
       extensionEmpty: idleExtension.rss,
       bareNode: bareMemory.rss,
+      extensionAnon: afterHits.anon,
+      extensionFile: afterHits.file,
+      bareNodeAnon: bareMemory.anon,
+      bareNodeFile: bareMemory.file,
       items: ITEMS,
     },
     layerBytes,
@@ -549,9 +586,13 @@ async function main(): Promise<void> {
   console.log(`init (ms), ${INIT_SPAWNS} spawns each, alternating:`);
   console.log(row('extension spawn→register', init.extension));
   console.log(row('node -e 0 spawn→exit', init.bareNode));
+  console.log(row('extension spawn→first /next', init.extensionToFirstNext));
   console.log(`  extension / bare: ${initVsBareNode}× (goal ≤ 1.5×)`);
   console.log(
     `RSS (MiB): extension ${afterHits.rss} (HWM ${afterHits.hwm}; ${afterWarm.rss} right after warming) holding ${ITEMS} items, ${idleExtension.rss} registered and empty; idle bare node ${bareMemory.rss} (goal ≤ 45)`,
+  );
+  console.log(
+    `  anonymous / file-backed: extension ${afterHits.anon} / ${afterHits.file}, bare node ${bareMemory.anon} / ${bareMemory.file}`,
   );
   if (killedAtShutdown)
     console.log(

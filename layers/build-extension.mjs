@@ -2,10 +2,13 @@
 // writing <ARTIFACTS_DIR>/extensions/<name> from extensions/<name>/index.ts. Each layer's Makefile
 // calls it.
 //
-// The AWS SDK clients are most of an extension's code. Compiled at start they would double its
-// start-up time, so extensions/<name>/aws-clients.ts (if present) is bundled separately and embedded
-// as a string, compiled only when first required (the first AWS call). Scanning a string literal
-// costs next to nothing; compiling code does not.
+// Start-up time is the extension's cost on every cold start (Lambda starts the runtime only once
+// every extension has registered), so code not needed before registering is kept out of the
+// compiled start-up path: each module of the extension named in LAZY_MODULES (if present) is bundled
+// on its own and embedded as a string, compiled only when first required. Scanning a string literal
+// costs next to nothing; compiling code does not. They are the AWS SDK clients (most of the code,
+// first needed by the first AWS call) and the cache extension's config.yaml reader (the YAML parser,
+// read after registering).
 import { build } from 'esbuild';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,7 +18,7 @@ const [name, out] = process.argv.slice(2);
 if (!name || !out) throw new Error('usage: node layers/build-extension.mjs <extension name> <ARTIFACTS_DIR>');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'extensions', name);
-const lazy = join(source, 'aws-clients.ts');
+const LAZY_MODULES = ['aws-clients', 'config-file'];
 
 const common = {
   bundle: true,
@@ -27,26 +30,30 @@ const common = {
   logLevel: 'warning',
 };
 
-const plugins = [];
-if (existsSync(lazy)) {
-  const sdk = await build({ ...common, entryPoints: [lazy], write: false });
-  const text = `${sdk.outputFiles[0].text}\n//# sourceURL=${name}/aws-clients.js`;
-  plugins.push({
-    name: 'embed-aws-clients',
+const embedded = new Map();
+for (const module of LAZY_MODULES) {
+  const path = join(source, `${module}.ts`);
+  if (!existsSync(path)) continue;
+  const result = await build({ ...common, entryPoints: [path], write: false });
+  embedded.set(path, `${result.outputFiles[0].text}\n//# sourceURL=${name}/${module}.js`);
+}
+const plugins = [
+  {
+    name: 'embed-lazy-modules',
     setup(b) {
-      b.onLoad({ filter: /[/\\]aws-clients\.ts$/ }, (args) =>
-        args.path === lazy
+      b.onLoad({ filter: /\.ts$/ }, (args) =>
+        embedded.has(args.path)
           ? {
               loader: 'js',
               contents: `const m = { exports: {} };
-new Function('module', 'exports', 'require', ${JSON.stringify(text)})(m, m.exports, require);
+new Function('module', 'exports', 'require', ${JSON.stringify(embedded.get(args.path))})(m, m.exports, require);
 module.exports = m.exports;`,
             }
           : undefined,
       );
     },
-  });
-}
+  },
+];
 
 const file = join(out, 'extensions', name);
 mkdirSync(dirname(file), { recursive: true });

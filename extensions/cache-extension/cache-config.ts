@@ -59,3 +59,24 @@ export interface CacheSettings {
   maxEntries: number;
   maxBytes: number;
 }
+
+/** A configuration problem; the message is one line: `<file>[:<line>]: <key>: <problem>; <fix>`. */
+export class CacheConfigError extends Error {
+  override readonly name = 'CacheConfigError';
+  readonly file: string;
+  /** 1-based line in `file`; undefined when the source has no lines (the environment). */
+  readonly line: number | undefined;
+  /** Key path such as `dynamodb[0].hashkeytype`, or an environment variable's name. */
+  readonly key: string;
+  readonly problem: string;
+  readonly fix: string;
+
+  constructor(file: string, line: number | undefined, key: string, problem: string, fix: string) {
+    super(`${file}${line === undefined ? '' : `:${line}`}: ${key}: ${problem}; ${fix}`);
+    this.file = file;
+    this.line = line;
+    this.key = key;
+    this.problem = problem;
+    this.fix = fix;
+  }
+}

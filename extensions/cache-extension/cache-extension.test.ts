@@ -214,6 +214,20 @@ describe('cache extension in the sandbox', () => {
     });
   });
 
+  it('without prefetch, answers the function’s INIT request once config.yaml (read after registering) is in', async () => {
+    const before = ssm.calls.GetParameter ?? 0;
+    const { invoke, lines } = await environment(CONFIG, { CACHE_EXTENSION_INIT_STARTUP: 'false' });
+    // The request made during INIT waited for the config, then loaded the item on demand.
+    expect(await invoke({ action: 'init' })).toMatchObject({
+      status: 200,
+      cache: 'miss',
+      body: { Parameter: { Name: '/fixture/greeting', Value: 'hello v1' } },
+    });
+    expect((ssm.calls.GetParameter ?? 0) - before).toBe(1);
+    expect(lines.some((l) => l.includes('prefetched'))).toBe(false);
+    expect(await invoke(get('/parameters?name=/fixture/greeting'))).toMatchObject({ cache: 'hit' });
+  });
+
   it('refetches after the item TTL, also across a frozen period', async () => {
     const { invoke } = await environment();
     expect((await invoke(get('/parameters?name=/fixture/short'))).body.Parameter.Value).toBe('short v1');
@@ -327,12 +341,14 @@ describe('cache extension in the sandbox', () => {
     ],
     ['secrets:\n  - id: [\n', /config\.yaml:\d+: /],
   ])('reports a bad config.yaml through /init/error, naming key and line: %j', async (config, message) => {
-    const { sandbox, lines } = await environment(config);
-    const result = await sandbox.invoke('{"action":"init"}');
-    expect(result.errorType).toBe('Extension.ConfigInvalid');
-    expect(JSON.parse(result.payload.toString('utf8')).errorMessage).toMatch(message);
-    // Reported once per init attempt, never a crash loop of the extension within one.
-    expect(lines.filter((l) => l.includes('configuration error')).length).toBeLessThanOrEqual(2);
+    for (const initStartup of ['true', 'false']) {
+      const { sandbox, lines } = await environment(config, { CACHE_EXTENSION_INIT_STARTUP: initStartup });
+      const result = await sandbox.invoke('{"action":"init"}');
+      expect(result.errorType).toBe('Extension.ConfigInvalid');
+      expect(JSON.parse(result.payload.toString('utf8')).errorMessage).toMatch(message);
+      // Reported once per init attempt, never a crash loop of the extension within one.
+      expect(lines.filter((l) => l.includes('configuration error')).length).toBeLessThanOrEqual(2);
+    }
   });
 
   it('reports a bad environment variable the same way', async () => {
@@ -359,7 +375,7 @@ describe('HTTP API and the typed client (in process, same emulators)', () => {
     });
     const settings = { ...parseSettings({ CACHE_EXTENSION_PORT: '4000' }), port: 0 };
     const service = new CacheService(settings, parseCacheConfig(CONFIG, 'config.yaml'), new Sources());
-    server = await startCacheServer(service, 0, token);
+    server = await startCacheServer(Promise.resolve(service), 0, token);
     port = boundPort(server);
   });
 

@@ -1,5 +1,6 @@
 import type { CacheConfigFile } from './cache-config';
-import { CacheConfigError, parseCacheConfig } from './config-file';
+import { CacheConfigError } from './cache-config';
+import { parseCacheConfig } from './config-file';
 
 /** The aws-samples cache-extension-demo's example config.yaml. */
 const DEMO_CONFIG = `parameters:

@@ -31,36 +31,16 @@
  * taken as written (`007` stays `007`); a YAML boolean is refused with a hint to quote it.
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type {
-  CacheConfigFile,
-  DynamoDbItem,
-  KeyAttribute,
-  KeyType,
-  ParameterItem,
-  SecretItem,
+import {
+  CacheConfigError,
+  type CacheConfigFile,
+  type DynamoDbItem,
+  type KeyAttribute,
+  type KeyType,
+  type ParameterItem,
+  type SecretItem,
 } from './cache-config';
 import { DurationError, parseGoDuration } from './duration';
-
-/** A configuration problem; the message is one line: `<file>[:<line>]: <key>: <problem>; <fix>`. */
-export class CacheConfigError extends Error {
-  override readonly name = 'CacheConfigError';
-  readonly file: string;
-  /** 1-based line in `file`; undefined when the source has no lines (the environment). */
-  readonly line: number | undefined;
-  /** Key path such as `dynamodb[0].hashkeytype`, or an environment variable's name. */
-  readonly key: string;
-  readonly problem: string;
-  readonly fix: string;
-
-  constructor(file: string, line: number | undefined, key: string, problem: string, fix: string) {
-    super(`${file}${line === undefined ? '' : `:${line}`}: ${key}: ${problem}; ${fix}`);
-    this.file = file;
-    this.line = line;
-    this.key = key;
-    this.problem = problem;
-    this.fix = fix;
-  }
-}
 
 const TOP_KEYS = ['parameters', 'dynamodb', 'secrets'] as const;
 const GROUP_KEYS = ['region', 'names', 'ttl'] as const;

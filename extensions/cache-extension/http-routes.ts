@@ -146,7 +146,11 @@ async function batch(req: IncomingMessage, query: Query, service: CacheService):
   return `{${parts.join(',')}}`;
 }
 
-export function cacheRequestHandler(service: CacheService, sessionToken: string | undefined) {
+/**
+ * `ready` resolves once config.yaml is read (after the extension registers, unless items are
+ * prefetched); requests that arrive before wait for it, and get its refusal if the config is bad.
+ */
+export function cacheRequestHandler(ready: Promise<CacheService>, sessionToken: string | undefined) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const refused = refusal(req, sessionToken, url.pathname);
@@ -154,6 +158,7 @@ export function cacheRequestHandler(service: CacheService, sessionToken: string 
       return send(res, refused.status, errorBody(refused), refused.status === 405 ? { Allow: 'GET' } : {});
     if (url.pathname === '/ping') return send(res, 200, '{"status":"ok"}');
     const work = async () => {
+      const service = await ready;
       if (url.pathname === '/batch') return send(res, 200, await batch(req, url.searchParams, service));
       const route = ROUTES[url.pathname];
       if (!route) throw new RequestError(404, 'UnknownPath', `${url.pathname} is not a cache route`);
@@ -174,11 +179,11 @@ export function cacheRequestHandler(service: CacheService, sessionToken: string 
 
 /** Listens on 127.0.0.1 only; resolves once listening, so the function's init never races it. */
 export async function startCacheServer(
-  service: CacheService,
+  ready: Promise<CacheService>,
   port: number,
   sessionToken: string | undefined,
 ): Promise<http.Server> {
-  const server = http.createServer(cacheRequestHandler(service, sessionToken));
+  const server = http.createServer(cacheRequestHandler(ready, sessionToken));
   server.keepAliveTimeout = 0; // connections from the function stay open across frozen periods
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

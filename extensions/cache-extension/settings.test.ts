@@ -1,4 +1,4 @@
-import { CacheConfigError } from './config-file';
+import { CacheConfigError } from './cache-config';
 import { DEFAULT_MAX_BYTES, parseSettings } from './settings';
 
 function errorOf(env: NodeJS.ProcessEnv): CacheConfigError {

@@ -15,8 +15,7 @@
  * to extensions, so in Lambda it is `/var/task/config.yaml`, as in the demo.
  */
 import { isAbsolute } from 'node:path';
-import type { CacheSettings } from './cache-config';
-import { CacheConfigError } from './config-file';
+import { CacheConfigError, type CacheSettings } from './cache-config';
 import { DurationError, parseGoDuration } from './duration';
 
 export const DEFAULT_TTL = '60m';
