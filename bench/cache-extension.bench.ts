@@ -30,7 +30,7 @@ import { percentiles } from './stats';
  *
  * Sizes: BENCH_ITEMS (1000), BENCH_HITS (20000), BENCH_WARMUP_HITS (2000), BENCH_SDK_CALLS (2000),
  * BENCH_INIT_SPAWNS (20), BENCH_ROUNDS (4). Diagnostics: BENCH_SKIP_BUILD=1, BENCH_EXTENSION_LOG=1,
- * BENCH_EXTENSION_NODE_FLAGS.
+ * BENCH_EXTENSION_NODE_FLAGS, BENCH_EXTENSION_ENV.
  */
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 1000);
 const HITS = Number(process.env.BENCH_HITS ?? 20_000);
@@ -43,6 +43,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SKIP_BUILD = process.env.BENCH_SKIP_BUILD === '1';
 /** Diagnostics only, e.g. `--max-semi-space-size=1 --trace-gc`: node flags for the extension process alone. */
 const EXTENSION_NODE_FLAGS = (process.env.BENCH_EXTENSION_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+/** Diagnostics only, e.g. `MALLOC_ARENA_MAX=1`: extra environment for the extension process alone. */
+const EXTENSION_ENV = Object.fromEntries(
+  (process.env.BENCH_EXTENSION_ENV ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 const WATCHDOG_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 240_000);
 const SESSION_TOKEN = 'bench-session-token';
 const REGION = 'us-east-1';
@@ -362,6 +369,7 @@ async function main(): Promise<void> {
     CACHE_EXTENSION_PORT: String(port),
     CACHE_EXTENSION_CONFIG: configPath,
     CACHE_EXTENSION_INIT_STARTUP: 'false',
+    ...EXTENSION_ENV,
   };
   const extensionLog: string[] = [];
 

@@ -25,6 +25,9 @@ const common = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
+  // The ES module builds first: the SDK's are tree-shaken to the commands used (the cache extension's
+  // clients: 766 KB → 424 KB minified), which is less to compile and less heap for their schemas.
+  mainFields: ['module', 'main'],
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
