@@ -50,6 +50,11 @@ const EXTENSION_ENV = Object.fromEntries(
     .filter(Boolean)
     .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
 );
+/**
+ * Lambda gives a function one vCPU up to 1,769 MB, shared by the function and its extensions: the
+ * bench and every process it starts run on one CPU (taskset), unless BENCH_ONE_CPU=0.
+ */
+const ONE_CPU = process.env.BENCH_ONE_CPU !== '0';
 const WATCHDOG_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 240_000);
 const SESSION_TOKEN = 'bench-session-token';
 const REGION = 'us-east-1';
@@ -317,6 +322,8 @@ async function main(): Promise<void> {
     phases.push(`${name} ${((now - phaseStart) / 1000).toFixed(1)}`);
     phaseStart = now;
   };
+  // Children inherit the affinity of the thread that starts them.
+  const pinned = ONE_CPU && spawnSync('taskset', ['-a', '-cp', '0', String(process.pid)]).status === 0;
   const nodePath = await ensureNodeRuntime(24);
   const nodeVersion = spawnSync(nodePath, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const layerDir = SKIP_BUILD
@@ -373,7 +380,9 @@ async function main(): Promise<void> {
   };
   const extensionLog: string[] = [];
 
-  const spawnExtension = async (): Promise<{
+  const spawnExtension = async (
+    extra: NodeJS.ProcessEnv = {},
+  ): Promise<{
     child: ChildProcess;
     id: string;
     ms: number;
@@ -383,8 +392,12 @@ async function main(): Promise<void> {
     const started = performance.now();
     // As Lambda starts it: the executable itself (its #! line and flags), the runtime's node on PATH.
     const child = EXTENSION_NODE_FLAGS.length
-      ? start(nodePath, [...EXTENSION_NODE_FLAGS, extensionPath], env)
-      : start(extensionPath, [], { ...env, PATH: `${dirname(nodePath)}:${process.env.PATH ?? ''}` });
+      ? start(nodePath, [...EXTENSION_NODE_FLAGS, extensionPath], { ...env, ...extra })
+      : start(extensionPath, [], {
+          ...env,
+          ...extra,
+          PATH: `${dirname(nodePath)}:${process.env.PATH ?? ''}`,
+        });
     collect(child, extensionLog);
     const died = new Promise<never>((_, reject) =>
       child.once('exit', (code) =>
@@ -420,11 +433,18 @@ async function main(): Promise<void> {
 
   phase(`init ${INIT_SPAWNS + 1}+${INIT_SPAWNS + 1} spawns`);
 
-  // The extension that serves the hits; the echo floor in its own process on the same binary.
+  // Two extensions serve the hits, as shipped and with CACHE_EXTENSION_LOW_MEMORY=true; the echo
+  // floor in its own process on the same binary.
   const { child: extension, id: extensionId } = await spawnExtension();
+  const smallPort = await freePort();
+  const { child: small, id: smallId } = await spawnExtension({
+    CACHE_EXTENSION_LOW_MEMORY: 'true',
+    CACHE_EXTENSION_PORT: String(smallPort),
+  });
   cleanups.push(async () => {
     api.shutdown(extensionId);
-    await exited(extension, 5_000);
+    api.shutdown(smallId);
+    await Promise.all([exited(extension, 5_000), exited(small, 5_000)]);
   });
   await sleep(500);
   const idleExtension = memoryOf(extension.pid!);
@@ -435,29 +455,35 @@ async function main(): Promise<void> {
   const echoPort = Number(await withTimeout(firstLine(echo), 10_000, 'echo server start'));
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const smallAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const echoAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   cleanups.push(() => {
     agent.destroy();
+    smallAgent.destroy();
     echoAgent.destroy();
   });
   const paths = names.map((n) => `/parameters?name=${encodeURIComponent(n)}`);
   const pathAt = (i: number) => paths[i % paths.length]!;
 
   // Warm: one request per item, each must be a miss answered 200.
-  const warmStarted = performance.now();
-  const warmStatuses: Record<string, number> = {};
   let responseBytes = 0;
-  for (const path of paths) {
-    const r = await get(agent, port, path);
-    const key = `${r.status} ${r.cache ?? '-'}`;
-    warmStatuses[key] = (warmStatuses[key] ?? 0) + 1;
-    responseBytes = r.bytes;
-  }
-  const warmMs = performance.now() - warmStarted;
-  if ((warmStatuses['200 miss'] ?? 0) !== paths.length)
-    throw new Error(`warming expected ${paths.length} × "200 miss", got ${JSON.stringify(warmStatuses)}`);
-  phase('warm extension');
+  const warm = async (through: http.Agent, at: number): Promise<number> => {
+    const warmStarted = performance.now();
+    const warmStatuses: Record<string, number> = {};
+    for (const path of paths) {
+      const r = await get(through, at, path);
+      const key = `${r.status} ${r.cache ?? '-'}`;
+      warmStatuses[key] = (warmStatuses[key] ?? 0) + 1;
+      responseBytes = r.bytes;
+    }
+    if ((warmStatuses['200 miss'] ?? 0) !== paths.length)
+      throw new Error(`warming expected ${paths.length} × "200 miss", got ${JSON.stringify(warmStatuses)}`);
+    return performance.now() - warmStarted;
+  };
+  const warmMs = await warm(agent, port);
   const afterWarm = memoryOf(extension.pid!);
+  await warm(smallAgent, smallPort);
+  phase('warm extensions');
 
   // Powertools, in this process (the bench's own Node, not the Node 24 child), on the emulator.
   const powertoolsClient = new SSMClient({
@@ -474,13 +500,15 @@ async function main(): Promise<void> {
 
   // Untimed warm-up of each hit path (JIT, sockets), then alternating timed rounds.
   const hitStatuses: Record<string, number> = {};
-  const extensionHit = async (i: number) => {
-    const r = await get(agent, port, pathAt(i));
+  const hitThrough = (through: http.Agent, at: number) => async (i: number) => {
+    const r = await get(through, at, pathAt(i));
     if (r.status !== 200 || r.cache !== 'hit') {
       const key = `${r.status} ${r.cache ?? '-'}`;
       hitStatuses[key] = (hitStatuses[key] ?? 0) + 1;
     }
   };
+  const extensionHit = hitThrough(agent, port);
+  const smallHit = hitThrough(smallAgent, smallPort);
   const echoHit = (i: number) => get(echoAgent, echoPort, pathAt(i));
   const powertoolsHit = async (i: number) => {
     const value = await powertools.get(names[i % names.length]!, { maxAge: POWERTOOLS_MAX_AGE });
@@ -488,17 +516,25 @@ async function main(): Promise<void> {
   };
   await timeSerial(WARMUP_HITS, 0, echoHit);
   await timeSerial(WARMUP_HITS, 0, extensionHit);
+  await timeSerial(WARMUP_HITS, 0, smallHit);
   await timeSerial(WARMUP_HITS, 0, powertoolsHit);
-  const hits = { extension: [] as number[], echo: [] as number[], powertools: [] as number[] };
+  const hits = {
+    extension: [] as number[],
+    small: [] as number[],
+    echo: [] as number[],
+    powertools: [] as number[],
+  };
   const perRound = Math.ceil(HITS / ROUNDS);
   for (let r = 0, done = 0; r < ROUNDS && done < HITS; r++, done += perRound) {
     const count = Math.min(perRound, HITS - done);
     hits.echo.push(...(await timeSerial(count, done, echoHit)));
     hits.extension.push(...(await timeSerial(count, done, extensionHit)));
+    hits.small.push(...(await timeSerial(count, done, smallHit)));
     hits.powertools.push(...(await timeSerial(count, done, powertoolsHit)));
   }
   phase('hit loops');
   const afterHits = memoryOf(extension.pid!);
+  const smallAfterHits = memoryOf(small.pid!);
 
   // Direct SDK calls: what every lookup costs without a cache (here against the in-process emulator).
   const sdkCall = (i: number) => sdk.send(new GetParameterCommand({ Name: names[i % names.length]! }));
@@ -524,6 +560,7 @@ async function main(): Promise<void> {
 
   const hit = {
     extension: percentiles(hits.extension),
+    extensionLowMemory: percentiles(hits.small),
     echoFloor: percentiles(hits.echo),
     powertoolsInProcess: percentiles(hits.powertools),
     sdkDirect: percentiles(sdkDirect),
@@ -542,11 +579,13 @@ async function main(): Promise<void> {
     benchmark: 'cache-extension',
     unit: 'ms',
     node: nodeVersion,
+    oneCpu: pinned,
     ...(EXTENSION_NODE_FLAGS.length ? { extensionNodeFlags: EXTENSION_NODE_FLAGS.join(' ') } : {}),
     hit,
     powertoolsInProcessMicros: powertoolsMicros,
     hitP50VsFloor,
     hitP99VsFloor: round2(hit.extension.p99 / hit.echoFloor.p99),
+    hitP50VsFloorLowMemory: round2(hit.extensionLowMemory.p50 / hit.echoFloor.p50),
     init,
     initVsBareNode,
     rssMB: {
@@ -557,6 +596,9 @@ async function main(): Promise<void> {
       bareNode: bareMemory.rss,
       extensionAnon: afterHits.anon,
       extensionFile: afterHits.file,
+      extensionLowMemory: smallAfterHits.rss,
+      extensionLowMemoryAnon: smallAfterHits.anon,
+      extensionLowMemoryFile: smallAfterHits.file,
       bareNodeAnon: bareMemory.anon,
       bareNodeFile: bareMemory.file,
       items: ITEMS,
@@ -574,12 +616,15 @@ async function main(): Promise<void> {
 
   const row = (label: string, s: Stats) =>
     `  ${label.padEnd(26)} p50 ${s.p50.toFixed(3)}  p99 ${s.p99.toFixed(3)}  mean ${s.mean.toFixed(3)}  n ${s.n}`;
-  console.log(`cache extension on ${nodeVersion} (${nodePath}); bench process ${process.version}`);
+  console.log(
+    `cache extension on ${nodeVersion} (${nodePath}); bench process ${process.version}; ${pinned ? 'every process on CPU 0, as on a one-vCPU Lambda' : 'CPUs not pinned'}`,
+  );
   console.log(
     `${ITEMS} parameters warmed through the extension in ${warmMs.toFixed(0)} ms; response ${responseBytes} B, echo ${Buffer.byteLength(ECHO_BODY)} B`,
   );
   console.log(`hit latency (ms), one request at a time, ${ROUNDS} alternating rounds:`);
   console.log(row('extension (Node 24 child)', hit.extension));
+  console.log(row('  CACHE_EXTENSION_LOW_MEMORY', hit.extensionLowMemory));
   console.log(row('echo floor (Node 24 child)', hit.echoFloor));
   console.log(row(`powertools (${process.version} here)`, hit.powertoolsInProcess));
   console.log(
@@ -601,6 +646,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `  anonymous / file-backed: extension ${afterHits.anon} / ${afterHits.file}, bare node ${bareMemory.anon} / ${bareMemory.file}`,
+  );
+  console.log(
+    `  with CACHE_EXTENSION_LOW_MEMORY: ${smallAfterHits.rss} (anonymous / file-backed ${smallAfterHits.anon} / ${smallAfterHits.file}); hit p50 ${summary.hitP50VsFloorLowMemory}× the floor`,
   );
   if (killedAtShutdown)
     console.log(

@@ -55,6 +55,8 @@ export interface CacheSettings {
   configPath: string;
   ttlMs: number;
   initStartup: boolean;
+  /** V8's optimizing compilers off: about 40 MB less memory, each hit about 0.1 ms slower. */
+  lowMemory: boolean;
   port: number;
   maxEntries: number;
   maxBytes: number;

@@ -228,6 +228,16 @@ describe('cache extension in the sandbox', () => {
     expect(await invoke(get('/parameters?name=/fixture/greeting'))).toMatchObject({ cache: 'hit' });
   });
 
+  it('serves the same in low-memory mode (V8’s optimizing compilers off)', async () => {
+    const { invoke } = await environment(CONFIG, { CACHE_EXTENSION_LOW_MEMORY: 'true' });
+    expect(await invoke({ action: 'init' })).toMatchObject({ status: 200, cache: 'hit' });
+    expect(await invoke(get('/dynamodb?name=fixture-items-a'))).toMatchObject({
+      status: 200,
+      body: { pk: 'a', n: 42 },
+    });
+    expect(await invoke(get('/parameters?name=/fixture/nope'))).toMatchObject({ status: 404 });
+  });
+
   it('refetches after the item TTL, also across a frozen period', async () => {
     const { invoke } = await environment();
     expect((await invoke(get('/parameters?name=/fixture/short'))).body.Parameter.Value).toBe('short v1');

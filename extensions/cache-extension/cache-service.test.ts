@@ -8,6 +8,7 @@ const settings: CacheSettings = {
   configPath: '/var/task/config.yaml',
   ttlMs: 60_000,
   initStartup: false,
+  lowMemory: false,
   port: 4000,
   maxEntries: 100,
   maxBytes: 1_000_000,

@@ -26,6 +26,20 @@ const EVENTS = ['INVOKE', 'SHUTDOWN'] as const;
 
 const log = (message: string) => console.log(`[${NAME}] ${message}`);
 
+/**
+ * CACHE_EXTENSION_LOW_MEMORY: V8's optimizing compilers (Maglev, TurboFan) off, code runs in the
+ * interpreter and the baseline compiler, and the heap is kept small. Measured with 1,000 items
+ * (bench/cache-extension.bench.ts): RSS 107 → 69 MB, each hit about 0.09 ms slower. Set here, after
+ * start-up, not as node flags: flags given at start make Node compile its own modules from source
+ * (its built-in code cache is only valid for the default flags), which costs start-up time.
+ */
+function useLowMemoryCompilers(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('node:v8') as typeof import('node:v8')).setFlagsFromString(
+    '--no-turbofan --no-maglev --optimize-for-size',
+  );
+}
+
 function loadConfig(path: string, explicit: boolean): CacheConfigFile {
   // Without an explicit path a missing config.yaml just means nothing is configured.
   if (!explicit && !existsSync(path)) return { parameters: [], secrets: [], dynamodb: [] };
@@ -61,6 +75,7 @@ async function main(): Promise<void> {
   } catch (e) {
     return failInit((e as Error).message);
   }
+  if (settings.lowMemory) useLowMemoryCompilers();
 
   let service: CacheService;
   let server: Awaited<ReturnType<typeof startCacheServer>>;

@@ -7,6 +7,7 @@
  * | `CACHE_EXTENSION_CONFIG`       | `/var/task/config.yaml`  | an absolute path                            |
  * | `CACHE_EXTENSION_TTL`          | `60m`                    | a Go duration (`30s`, `5m`, `1h30m`)        |
  * | `CACHE_EXTENSION_INIT_STARTUP` | `false`                  | `true` or `false`                           |
+ * | `CACHE_EXTENSION_LOW_MEMORY`   | `false`                  | `true` or `false`                           |
  * | `CACHE_EXTENSION_PORT`         | `4000`                   | 1–65535 except 9001 (Lambda's Runtime API)  |
  * | `CACHE_EXTENSION_MAX_ENTRIES`  | `1000`                   | an integer ≥ 1                              |
  * | `CACHE_EXTENSION_MAX_BYTES`    | `16MiB`                  | bytes, or a number with KB, MB, KiB or MiB  |
@@ -55,10 +56,13 @@ export function parseSettings(env: NodeJS.ProcessEnv): CacheSettings {
 
   const ttlMs = parseTtl(get('CACHE_EXTENSION_TTL') ?? DEFAULT_TTL);
 
-  const initText = get('CACHE_EXTENSION_INIT_STARTUP') ?? 'false';
-  if (initText !== 'true' && initText !== 'false') {
-    fail('CACHE_EXTENSION_INIT_STARTUP', initText, 'is not a boolean', 'use true or false');
-  }
+  const boolean = (name: string): boolean => {
+    const text = get(name) ?? 'false';
+    if (text !== 'true' && text !== 'false') fail(name, text, 'is not a boolean', 'use true or false');
+    return text === 'true';
+  };
+  const initStartup = boolean('CACHE_EXTENSION_INIT_STARTUP');
+  const lowMemory = boolean('CACHE_EXTENSION_LOW_MEMORY');
 
   const portText = get('CACHE_EXTENSION_PORT');
   let port = DEFAULT_PORT;
@@ -111,7 +115,7 @@ export function parseSettings(env: NodeJS.ProcessEnv): CacheSettings {
     }
   }
 
-  return { configPath, ttlMs, initStartup: initText === 'true', port, maxEntries, maxBytes };
+  return { configPath, ttlMs, initStartup, lowMemory, port, maxEntries, maxBytes };
 }
 
 function parseTtl(text: string): number {
