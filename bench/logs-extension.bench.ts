@@ -1,4 +1,5 @@
 import { CreateBucketCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWithMakefile } from '../local/build/build';
 import { projectRoot, realTemplate } from '../local/checks/test-fixtures';
@@ -20,6 +21,25 @@ const BURST_LINES = Number(process.env.BENCH_BURST_LINES ?? 50_000);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const fixture = join(__dirname, '..', 'extensions', 'logs-extension', 'test-fixtures', 'function');
+
+/** RSS, peak RSS and RSS split anonymous / file-backed (MiB) of the one process running a file named `suffix`. */
+function memoryOfProcessRunning(suffix: string): { rss: number; hwm: number; anon: number; file: number } {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone
+    }
+    if (!cmdline.split('\0').some((arg) => arg.endsWith(suffix))) continue;
+    const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+    const mb = (field: string) =>
+      Math.round(Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) / 10.24) / 100;
+    return { rss: mb('VmRSS'), hwm: mb('VmHWM'), anon: mb('RssAnon'), file: mb('RssFile') };
+  }
+  throw new Error(`no process runs …${suffix}`);
+}
 
 async function main(): Promise<void> {
   const nodePath = await ensureNodeRuntime(24);
@@ -66,6 +86,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const extensionMemory = memoryOfProcessRunning('/extensions/logs-extension');
+
   // One invoke logging a burst: lines per second the function produced, and whether all arrived.
   const burst = await logged.invoke(JSON.stringify({ tag: 'burst', lines: BURST_LINES, first: 0 }));
   await bare.close();
@@ -99,6 +121,7 @@ async function main(): Promise<void> {
       addedP50: Math.round((duration.logged.p50 - duration.bare.p50) * 1000) / 1000,
     },
     maxMemoryUsedMB: memory,
+    extensionMemoryMB: extensionMemory,
     burst: {
       lines: BURST_LINES,
       runtimeMs: Math.round(burst.durationMs),
@@ -106,6 +129,9 @@ async function main(): Promise<void> {
     },
     s3Objects: objects,
   };
+  console.log(
+    `extension process: RSS ${extensionMemory.rss} MB (anonymous ${extensionMemory.anon}, file-backed ${extensionMemory.file}); Max Memory Used ${memory.logged} MB with the layer, ${memory.bare} MB without`,
+  );
   console.log(
     `response p50 ${response.bare.p50} ms without, ${response.logged.p50} ms with the extension; reported duration p50 ${duration.bare.p50} vs ${duration.logged.p50} ms`,
   );
