@@ -47,7 +47,7 @@ const EXTENSION_NODE_FLAGS = (process.env.BENCH_EXTENSION_NODE_FLAGS ?? '').spli
 const EXTENSION_ENV = Object.fromEntries(
   (process.env.BENCH_EXTENSION_ENV ?? '')
     .split(/\s+/)
-    .filter(Boolean)
+    .filter((pair) => pair.indexOf('=') > 0)
     .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
 );
 /**

@@ -22,17 +22,32 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const fixture = join(__dirname, '..', 'extensions', 'logs-extension', 'test-fixtures', 'function');
 
+/** Whether a process was started (through any number of parents) by this one: not another run's. */
+function descendsFromThisProcess(pid: string): boolean {
+  for (let at = pid, hops = 0; at !== '0' && at !== '1' && hops < 64; hops++) {
+    if (at === String(process.pid)) return true;
+    try {
+      // `pid (comm) state ppid …`; comm may hold spaces or parentheses, so read after the last ')'.
+      const stat = readFileSync(`/proc/${at}/stat`, 'utf8');
+      at = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '0';
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
 /** RSS, peak RSS and RSS split anonymous / file-backed (MiB) of the one process running a file named `suffix`. */
 function memoryOfProcessRunning(suffix: string): { rss: number; hwm: number; anon: number; file: number } {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let cmdline = '';
+    let cmdline: string;
     try {
       cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
     } catch {
       continue; // gone
     }
-    if (!cmdline.split('\0').some((arg) => arg.endsWith(suffix))) continue;
+    if (!cmdline.split('\0').some((arg) => arg.endsWith(suffix)) || !descendsFromThisProcess(entry)) continue;
     const status = readFileSync(`/proc/${entry}/status`, 'utf8');
     const mb = (field: string) =>
       Math.round(Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) / 10.24) / 100;

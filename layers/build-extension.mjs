@@ -8,7 +8,8 @@
 // on its own and embedded as a string, compiled only when first required. Scanning a string literal
 // costs next to nothing; compiling code does not. They are the AWS SDK clients (most of the code,
 // first needed by the first AWS call) and the cache extension's config.yaml reader (the YAML parser,
-// read after registering).
+// read after registering). An embedded module carries its own copy of what it imports, so the main
+// bundle must not use `instanceof` on its errors (the cache extension reads their messages only).
 import { build } from 'esbuild';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -55,7 +55,7 @@ export interface CacheSettings {
   configPath: string;
   ttlMs: number;
   initStartup: boolean;
-  /** V8's optimizing compilers off: about 40 MB less memory, each hit about 0.1 ms slower. */
+  /** V8's optimizing compilers off: RSS 112 → 74 MB with 1,000 items, each hit about 0.09 ms slower. */
   lowMemory: boolean;
   port: number;
   maxEntries: number;

@@ -5,6 +5,7 @@
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -27,7 +28,7 @@ import { ExecutionEnvironment, type SandboxOptions } from '../../local/sandbox/e
 import type { FunctionConfig } from '../../local/sandbox/function-config';
 import { ensureNodeRuntime } from '../../local/sandbox/node-runtime';
 import { spawnedGroupIds, survivingGroups } from '../../local/sandbox/process-group';
-import { CacheService } from './cache-service';
+import { CacheService, RequestError } from './cache-service';
 import { CacheClient, CacheNotFoundError, CacheUpstreamError } from './client';
 import { parseCacheConfig } from './config-file';
 import { boundPort, startCacheServer } from './http-routes';
@@ -228,7 +229,7 @@ describe('cache extension in the sandbox', () => {
     expect(await invoke(get('/parameters?name=/fixture/greeting'))).toMatchObject({ cache: 'hit' });
   });
 
-  it('serves the same in low-memory mode (V8’s optimizing compilers off)', async () => {
+  it('serves the same with CACHE_EXTENSION_LOW_MEMORY=true', async () => {
     const { invoke } = await environment(CONFIG, { CACHE_EXTENSION_LOW_MEMORY: 'true' });
     expect(await invoke({ action: 'init' })).toMatchObject({ status: 200, cache: 'hit' });
     expect(await invoke(get('/dynamodb?name=fixture-items-a'))).toMatchObject({
@@ -361,6 +362,22 @@ describe('cache extension in the sandbox', () => {
     }
   });
 
+  it('reports a port already in use through /init/error, naming the variable', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((taken.address() as net.AddressInfo).port);
+      const { sandbox } = await environment(CONFIG, { CACHE_EXTENSION_PORT: port });
+      const result = await sandbox.invoke('{"action":"init"}');
+      expect(result.errorType).toBe('Extension.ConfigInvalid');
+      expect(JSON.parse(result.payload.toString('utf8')).errorMessage).toMatch(
+        new RegExp(`CACHE_EXTENSION_PORT: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`),
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
   it('reports a bad environment variable the same way', async () => {
     const { sandbox } = await environment(CONFIG, { CACHE_EXTENSION_TTL: '10' });
     const result = await sandbox.invoke('{"action":"init"}');
@@ -392,6 +409,39 @@ describe('HTTP API and the typed client (in process, same emulators)', () => {
   afterAll(() => {
     server.close();
     server.closeAllConnections();
+  });
+
+  it('holds requests until config.yaml is read, then answers; a bad config refuses them with 503', async () => {
+    const settings = { ...parseSettings({}), port: 0 };
+    for (const outcome of ['read', 'bad'] as const) {
+      let settle!: () => void;
+      const ready = new Promise<CacheService>((resolve, reject) => {
+        settle = () =>
+          outcome === 'read'
+            ? resolve(new CacheService(settings, parseCacheConfig(CONFIG, 'config.yaml'), new Sources()))
+            : reject(new RequestError(503, 'ExtensionConfigInvalid', 'config.yaml:1: parameters: bad'));
+      });
+      ready.catch(() => undefined);
+      const waiting = await startCacheServer(ready, 0, token);
+      try {
+        let answered = false;
+        const reply = fetch(`http://127.0.0.1:${boundPort(waiting)}/parameters?name=/fixture/greeting`, {
+          headers: { 'x-aws-parameters-secrets-token': token },
+        }).then(async (res) => {
+          answered = true;
+          return { status: res.status, body: (await res.json()) as { __type?: string } };
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        expect(answered).toBe(false);
+        settle();
+        const { status, body } = await reply;
+        if (outcome === 'read') expect(status).toBe(200);
+        else expect({ status, type: body.__type }).toEqual({ status: 503, type: 'ExtensionConfigInvalid' });
+      } finally {
+        waiting.close();
+        waiting.closeAllConnections();
+      }
+    }
   });
 
   const request = async (path: string, init: RequestInit = {}) => {

@@ -29,7 +29,7 @@ const log = (message: string) => console.log(`[${NAME}] ${message}`);
 /**
  * CACHE_EXTENSION_LOW_MEMORY: V8's optimizing compilers (Maglev, TurboFan) off, code runs in the
  * interpreter and the baseline compiler, and the heap is kept small. Measured with 1,000 items
- * (bench/cache-extension.bench.ts): RSS 107 → 69 MB, each hit about 0.09 ms slower. Set here, after
+ * (bench/cache-extension.bench.ts): RSS 112 → 74 MB, each hit about 0.09 ms slower. Set here, after
  * start-up, not as node flags: flags given at start make Node compile its own modules from source
  * (its built-in code cache is only valid for the default flags), which costs start-up time.
  */
@@ -79,6 +79,12 @@ async function main(): Promise<void> {
 
   let service: CacheService;
   let server: Awaited<ReturnType<typeof startCacheServer>>;
+  const listen = (ready: Promise<CacheService>) =>
+    startCacheServer(ready, settings.port, process.env.AWS_SESSION_TOKEN).catch((e: NodeJS.ErrnoException) =>
+      failInit(
+        `CACHE_EXTENSION_PORT: cannot listen on 127.0.0.1:${settings.port} (${e.code ?? e.message}); choose a free port`,
+      ),
+    );
   if (settings.initStartup) {
     const started = Date.now();
     try {
@@ -86,7 +92,7 @@ async function main(): Promise<void> {
     } catch (e) {
       return failInit((e as Error).message);
     }
-    server = await startCacheServer(Promise.resolve(service), settings.port, process.env.AWS_SESSION_TOKEN);
+    server = await listen(Promise.resolve(service));
     const { loaded, failed } = await service.prefetch();
     for (const f of failed) log(`prefetch of ${f.item} failed: ${f.code}`);
     log(`prefetched ${loaded} of ${service.configuredItems.length} item(s) in ${Date.now() - started} ms`);
@@ -99,7 +105,7 @@ async function main(): Promise<void> {
       refuse = reject;
     });
     pending.catch(() => undefined); // requests get the refusal; nothing else waits on it
-    server = await startCacheServer(pending, settings.port, process.env.AWS_SESSION_TOKEN);
+    server = await listen(pending);
     await register();
     try {
       service = createService(settings);

@@ -17,10 +17,11 @@ function descendants(pid: number, into: Set<number>): void {
 }
 
 /**
- * Lambda's "Max Memory Used" for the execution environment: the peak of its memory, counted as the
- * environment's cgroup counts it, where a page of the node binary mapped by the runtime and by every
- * Node extension is one page. So: each process's own memory (its peak RSS less its file-backed and
- * shared pages), plus, per executable, the file-backed pages of the process that maps most of it.
+ * Lambda's "Max Memory Used" for the execution environment, approximately: the peak of its memory as
+ * its cgroup counts it, where a page of the node binary mapped by the runtime and by every Node
+ * extension is one page. So: each process's own memory (its peak RSS less its current file-backed
+ * and shared pages), plus, per executable, the file-backed pages of the process that maps most of it
+ * (shared libraries are counted once per executable, pages only a smaller process maps are missed).
  * Summing every process's peak RSS instead would count the binary once per process (about 35 MB
  * for Node). Linux /proc only; 0 where it cannot read it.
  */
