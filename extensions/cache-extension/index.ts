@@ -62,13 +62,6 @@ async function main(): Promise<void> {
     await api.initError('Extension.ConfigInvalid', message);
     process.exit(1);
   };
-  const createService = (settings: CacheSettings) =>
-    new CacheService(
-      settings,
-      loadConfig(settings.configPath, Boolean(process.env.CACHE_EXTENSION_CONFIG)),
-      new Sources(),
-    );
-
   let settings: CacheSettings;
   try {
     settings = parseSettings(process.env);
@@ -77,44 +70,48 @@ async function main(): Promise<void> {
   }
   if (settings.lowMemory) useLowMemoryCompilers();
 
-  let service: CacheService;
-  let server: Awaited<ReturnType<typeof startCacheServer>>;
-  const listen = (ready: Promise<CacheService>) =>
-    startCacheServer(ready, settings.port, process.env.AWS_SESSION_TOKEN).catch((e: NodeJS.ErrnoException) =>
-      failInit(
-        `CACHE_EXTENSION_PORT: cannot listen on 127.0.0.1:${settings.port} (${e.code ?? e.message}); choose a free port`,
-      ),
-    );
-  if (settings.initStartup) {
-    const started = Date.now();
+  // Resolved with the service once config.yaml is read; requests that come earlier wait on it.
+  let ready!: (s: CacheService) => void;
+  let refuse!: (e: RequestError) => void;
+  const pending = new Promise<CacheService>((resolve, reject) => {
+    ready = resolve;
+    refuse = reject;
+  });
+  pending.catch(() => undefined); // requests get the refusal; nothing else waits on it
+  const load = (): Promise<CacheService> => {
     try {
-      service = createService(settings);
-    } catch (e) {
-      return failInit((e as Error).message);
-    }
-    server = await listen(Promise.resolve(service));
-    const { loaded, failed } = await service.prefetch();
-    for (const f of failed) log(`prefetch of ${f.item} failed: ${f.code}`);
-    log(`prefetched ${loaded} of ${service.configuredItems.length} item(s) in ${Date.now() - started} ms`);
-    await register();
-  } else {
-    let ready!: (s: CacheService) => void;
-    let refuse!: (e: RequestError) => void;
-    const pending = new Promise<CacheService>((resolve, reject) => {
-      ready = resolve;
-      refuse = reject;
-    });
-    pending.catch(() => undefined); // requests get the refusal; nothing else waits on it
-    server = await listen(pending);
-    await register();
-    try {
-      service = createService(settings);
+      const config = loadConfig(settings.configPath, Boolean(process.env.CACHE_EXTENSION_CONFIG));
+      const created = new CacheService(settings, config, new Sources());
+      ready(created);
+      return Promise.resolve(created);
     } catch (e) {
       const message = (e as Error).message;
       refuse(new RequestError(503, 'ExtensionConfigInvalid', message));
       return failInit(message);
     }
-    ready(service);
+  };
+  const listen = () =>
+    startCacheServer(pending, settings.port, process.env.AWS_SESSION_TOKEN).catch(
+      (e: NodeJS.ErrnoException) =>
+        failInit(
+          `CACHE_EXTENSION_PORT: cannot listen on 127.0.0.1:${settings.port} (${e.code ?? e.message}); choose a free port`,
+        ),
+    );
+
+  let service: CacheService;
+  let server: Awaited<ReturnType<typeof listen>>;
+  if (settings.initStartup) {
+    const started = Date.now();
+    service = await load();
+    server = await listen();
+    const { loaded, failed } = await service.prefetch();
+    for (const f of failed) log(`prefetch of ${f.item} failed: ${f.code}`);
+    log(`prefetched ${loaded} of ${service.configuredItems.length} item(s) in ${Date.now() - started} ms`);
+    await register();
+  } else {
+    server = await listen();
+    await register();
+    service = await load();
   }
   log(`serving ${service.configuredItems.length} configured item(s) on 127.0.0.1:${boundPort(server)}`);
 
