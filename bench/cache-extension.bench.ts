@@ -13,6 +13,7 @@ import { startAwsJsonServer } from '../local/cloud/aws-json-protocol';
 import { LOCAL_CREDENTIALS } from '../local/cloud/seed';
 import { ParameterStore } from '../local/cloud/ssm/parameter-store';
 import { ssmService } from '../local/cloud/ssm/ssm-service';
+import { processMemory } from '../local/sandbox/memory';
 import { ensureNodeRuntime } from '../local/sandbox/node-runtime';
 import { percentiles } from './stats';
 
@@ -270,10 +271,10 @@ async function timeSerial(
  * file-backed pages (mostly the node binary, shared with every other node process on that binary).
  */
 function memoryOf(pid: number): { rss: number; hwm: number; anon: number; file: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  const mb = (field: string) => round2(kb(field) / 1024);
-  return { rss: mb('VmRSS'), hwm: mb('VmHWM'), anon: mb('RssAnon'), file: mb('RssFile') };
+  const memory = processMemory(pid);
+  if (!memory) throw new Error(`process ${pid} is gone`);
+  const mb = (bytes: number) => round2(bytes / (1024 * 1024));
+  return { rss: mb(memory.rss), hwm: mb(memory.hwm), anon: mb(memory.anon), file: mb(memory.file) };
 }
 
 function dirBytes(dir: string): number {

@@ -1,11 +1,12 @@
 import { CreateBucketCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWithMakefile } from '../local/build/build';
 import { projectRoot, realTemplate } from '../local/checks/test-fixtures';
 import { LOCAL_CREDENTIALS } from '../local/cloud/seed';
 import { startS3 } from '../local/cloud/services';
 import { ExecutionEnvironment } from '../local/sandbox/execution-environment';
+import { processMemory, processTree } from '../local/sandbox/memory';
 import type { FunctionConfig } from '../local/sandbox/function-config';
 import { ensureNodeRuntime } from '../local/sandbox/node-runtime';
 import { percentiles } from './stats';
@@ -22,38 +23,22 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const fixture = join(__dirname, '..', 'extensions', 'logs-extension', 'test-fixtures', 'function');
 
-/** Whether a process was started (through any number of parents) by this one: not another run's. */
-function descendsFromThisProcess(pid: string): boolean {
-  for (let at = pid, hops = 0; at !== '0' && at !== '1' && hops < 64; hops++) {
-    if (at === String(process.pid)) return true;
-    try {
-      // `pid (comm) state ppid …`; comm may hold spaces or parentheses, so read after the last ')'.
-      const stat = readFileSync(`/proc/${at}/stat`, 'utf8');
-      at = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '0';
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
-
-/** RSS, peak RSS and RSS split anonymous / file-backed (MiB) of the one process running a file named `suffix`. */
+/** RSS, peak RSS and RSS split anonymous / file-backed (MiB) of the process this run started that runs a file named `suffix`. */
 function memoryOfProcessRunning(suffix: string): { rss: number; hwm: number; anon: number; file: number } {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of processTree(process.pid)) {
     let cmdline: string;
     try {
-      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     } catch {
       continue; // gone
     }
-    if (!cmdline.split('\0').some((arg) => arg.endsWith(suffix)) || !descendsFromThisProcess(entry)) continue;
-    const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-    const mb = (field: string) =>
-      Math.round(Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) / 10.24) / 100;
-    return { rss: mb('VmRSS'), hwm: mb('VmHWM'), anon: mb('RssAnon'), file: mb('RssFile') };
+    if (!cmdline.split('\0').some((arg) => arg.endsWith(suffix))) continue;
+    const memory = processMemory(pid);
+    if (!memory) continue;
+    const mb = (bytes: number) => Math.round(bytes / 10485.76) / 100;
+    return { rss: mb(memory.rss), hwm: mb(memory.hwm), anon: mb(memory.anon), file: mb(memory.file) };
   }
-  throw new Error(`no process runs …${suffix}`);
+  throw new Error(`no process of this run runs …${suffix}`);
 }
 
 async function main(): Promise<void> {

@@ -9,6 +9,13 @@ const read = (path: string): string | undefined => {
   }
 };
 
+/** `pid` and every process it started, through any number of generations. */
+export function processTree(pid: number): Set<number> {
+  const pids = new Set<number>();
+  descendants(pid, pids);
+  return pids;
+}
+
 function descendants(pid: number, into: Set<number>): void {
   if (into.has(pid)) return;
   into.add(pid);
@@ -35,18 +42,43 @@ export function environmentPeakBytes(pids: Iterable<number>): number {
   let own = 0;
   const sharedByExecutable = new Map<string, number>();
   for (const pid of pids) {
-    const status = read(`/proc/${pid}/status`);
-    if (!status) continue;
-    const bytes = (field: string) =>
-      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-    const shared = bytes('RssFile') + bytes('RssShmem');
-    own += Math.max(0, bytes('VmHWM') - shared);
+    const memory = processMemory(pid);
+    if (!memory) continue;
+    const shared = memory.file + memory.shmem;
+    own += Math.max(0, memory.hwm - shared);
     const executable = executableOf(pid) ?? `pid ${pid}`;
     sharedByExecutable.set(executable, Math.max(sharedByExecutable.get(executable) ?? 0, shared));
   }
   let total = own;
   for (const shared of sharedByExecutable.values()) total += shared;
   return total;
+}
+
+/** A process's memory in bytes, from /proc/<pid>/status: RSS split by kind, and peak RSS. */
+export interface ProcessMemory {
+  rss: number;
+  /** Peak RSS (VmHWM). */
+  hwm: number;
+  /** Anonymous pages: the process's own memory. */
+  anon: number;
+  /** File-backed pages, mostly its executable's and libraries', shared with other processes mapping them. */
+  file: number;
+  shmem: number;
+}
+
+/** Undefined when the process is gone or this is not Linux. */
+export function processMemory(pid: number): ProcessMemory | undefined {
+  const status = read(`/proc/${pid}/status`);
+  if (!status) return undefined;
+  const bytes = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return {
+    rss: bytes('VmRSS'),
+    hwm: bytes('VmHWM'),
+    anon: bytes('RssAnon'),
+    file: bytes('RssFile'),
+    shmem: bytes('RssShmem'),
+  };
 }
 
 function executableOf(pid: number): string | undefined {
