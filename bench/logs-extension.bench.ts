@@ -1,53 +1,62 @@
-import { CreateBucketCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
+import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWithMakefile } from '../local/build/build';
 import { projectRoot, realTemplate } from '../local/checks/test-fixtures';
 import { LOCAL_CREDENTIALS } from '../local/cloud/seed';
-import { startS3 } from '../local/cloud/services';
 import { ExecutionEnvironment } from '../local/sandbox/execution-environment';
 import { processMemory, processTree } from '../local/sandbox/memory';
 import type { FunctionConfig } from '../local/sandbox/function-config';
 import { ensureNodeRuntime } from '../local/sandbox/node-runtime';
+import { startS3Process } from './s3-process';
 import { percentiles } from './stats';
 
 /**
- * The logs extension's cost, side by side in one run, on the same function with and without the
- * layer (against s3rver): the caller's response latency and the invoke duration Lambda reports
- * (which includes the extension's upload before /next), Max Memory Used, and the sustained log
- * throughput one invoke can produce with nothing dropped at default buffering.
+ * The logs extension's cost, side by side in one run, on the same function without the layer, with it
+ * as shipped (LOGS_DELIVERY=end-of-invoke) and with LOGS_DELIVERY=background (against s3rver): the
+ * caller's response latency and the invoke duration Lambda reports (which includes the extension's
+ * wait and upload before /next), Max Memory Used, and the sustained log throughput one invoke can
+ * produce with nothing dropped at default buffering.
  */
 const INVOKES = Number(process.env.BENCH_INVOKES ?? 300);
 const BURST_LINES = Number(process.env.BENCH_BURST_LINES ?? 50_000);
+/** Paced rates (lines per second), one second each, stepped up to find the highest with nothing dropped. */
+const RATES = (process.env.BENCH_RATES ?? '25000,50000,75000,100000,125000').split(',').map(Number);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const fixture = join(__dirname, '..', 'extensions', 'logs-extension', 'test-fixtures', 'function');
 
-/** RSS, peak RSS and RSS split anonymous / file-backed (MiB) of the process this run started that runs a file named `suffix`. */
-function memoryOfProcessRunning(suffix: string): { rss: number; hwm: number; anon: number; file: number } {
-  for (const pid of processTree(process.pid)) {
+/** RSS, peak RSS and RSS split anonymous / file-backed (MiB) of the logs extension of `env`. */
+function extensionMemory(env: ExecutionEnvironment): {
+  rss: number;
+  hwm: number;
+  anon: number;
+  file: number;
+} {
+  for (const pid of env.processIds.flatMap((p) => [...processTree(p)])) {
     let cmdline: string;
     try {
       cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     } catch {
       continue; // gone
     }
-    if (!cmdline.split('\0').some((arg) => arg.endsWith(suffix))) continue;
+    if (!cmdline.split('\0').some((arg) => arg.endsWith('/extensions/logs-extension'))) continue;
     const memory = processMemory(pid);
     if (!memory) continue;
     const mb = (bytes: number) => Math.round(bytes / 10485.76) / 100;
     return { rss: mb(memory.rss), hwm: mb(memory.hwm), anon: mb(memory.anon), file: mb(memory.file) };
   }
-  throw new Error(`no process of this run runs …${suffix}`);
+  throw new Error('the environment runs no logs extension');
 }
 
 async function main(): Promise<void> {
   const nodePath = await ensureNodeRuntime(24);
   const layer = await buildWithMakefile(realTemplate(), 'LogsExtensionLayer', projectRoot);
-  const s3 = await startS3();
+  const s3 = await startS3Process();
   const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   await client.send(new CreateBucketCommand({ Bucket: 'bench-logs' }));
-  const config = (layers: string[]): FunctionConfig => ({
+  const config = (layers: string[], env: Record<string, string> = {}): FunctionConfig => ({
     logicalId: 'LogsBenchFunction',
     functionName: 'logs-bench',
     handler: 'index.handler',
@@ -58,24 +67,36 @@ async function main(): Promise<void> {
     codeDir: fixture,
     layerDirs: layers,
     logFormat: 'Text',
-    environment: { LOGS_BUCKET: 'bench-logs' },
+    environment: { LOGS_BUCKET: 'bench-logs', ...env },
   });
   const options = { nodePath, extraEnv: { AWS_ENDPOINT_URL_S3: s3.endpoint } };
   const bare = await ExecutionEnvironment.create(config([]), options);
   const logged = await ExecutionEnvironment.create(config([layer]), options);
+  const background = await ExecutionEnvironment.create(
+    config([layer], { LOGS_DELIVERY: 'background' }),
+    options,
+  );
+  const sink = await ExecutionEnvironment.create(
+    config([join(__dirname, 'fixtures', 'telemetry-sink')]),
+    options,
+  );
 
   const samples = {
     bare: { response: [] as number[], duration: [] as number[] },
     logged: { response: [] as number[], duration: [] as number[] },
+    background: { response: [] as number[], duration: [] as number[] },
+    sink: { response: [] as number[], duration: [] as number[] },
   };
-  let memory = { bare: 0, logged: 0 };
+  let memory = { bare: 0, logged: 0, background: 0, sink: 0 };
   const event = (i: number) => JSON.stringify({ tag: 'bench', lines: 5, first: i * 5 });
-  for (const env of [bare, logged]) await env.invoke(event(0)); // cold starts out of the sample
+  for (const env of [bare, logged, background, sink]) await env.invoke(event(0)); // cold starts out of the sample
   for (let i = 1; i <= INVOKES; i++) {
-    // Alternating, so both see the same machine state.
+    // In turn, so all see the same machine state.
     for (const [name, env] of [
       ['bare', bare],
       ['logged', logged],
+      ['background', background],
+      ['sink', sink],
     ] as const) {
       const started = performance.now();
       let responded = 0;
@@ -86,54 +107,96 @@ async function main(): Promise<void> {
     }
   }
 
-  const extensionMemory = memoryOfProcessRunning('/extensions/logs-extension');
+  const extension = { logged: extensionMemory(logged), background: extensionMemory(background) };
 
-  // One invoke logging a burst: lines per second the function produced, and whether all arrived.
+  // Throughput: one second of logs at each paced rate, then one unpaced burst (as fast as the function
+  // can log); afterwards S3 says which arrived whole.
+  for (const rate of RATES)
+    await logged.invoke(JSON.stringify({ tag: `rate${rate}`, lines: rate, first: 0, rate }));
   const burst = await logged.invoke(JSON.stringify({ tag: 'burst', lines: BURST_LINES, first: 0 }));
   await bare.close();
   await logged.close();
-  let objects = 0;
+  await background.close();
+  await sink.close();
+  // Read everything back: the burst's lines that reached S3, and what any drop record says was lost.
+  const keys: string[] = [];
   for (let marker: string | undefined; ;) {
     const page = await client.send(
       new ListObjectsCommand({ Bucket: 'bench-logs', ...(marker ? { Marker: marker } : {}) }),
     );
-    const keys = (page.Contents ?? []).map((o) => o.Key!);
-    objects += keys.length;
-    if (!page.IsTruncated || keys.length === 0) break;
-    marker = keys[keys.length - 1];
+    const found = (page.Contents ?? []).map((o) => o.Key!);
+    keys.push(...found);
+    if (!page.IsTruncated || found.length === 0) break;
+    marker = found[found.length - 1];
+  }
+  const linesInS3 = new Map<string, number>();
+  let droppedRecords = 0;
+  for (const key of keys) {
+    const body = await (
+      await client.send(new GetObjectCommand({ Bucket: 'bench-logs', Key: key }))
+    ).Body!.transformToByteArray();
+    for (const line of gunzipSync(body).toString('utf8').split('\n')) {
+      if (!line) continue;
+      const record = JSON.parse(line) as { type: string; record: unknown };
+      const tag =
+        record.type === 'function' ? /\t(\w+) line \d+$/.exec(String(record.record))?.[1] : undefined;
+      if (tag) linesInS3.set(tag, (linesInS3.get(tag) ?? 0) + 1);
+      if (record.type === 'platform.logsDropped' || record.type === 'logs-extension.dropped')
+        droppedRecords += (record.record as { droppedRecords: number }).droppedRecords;
+    }
   }
   await s3.close();
+  const steps = RATES.map((rate) => ({ rate, delivered: linesInS3.get(`rate${rate}`) ?? 0 }));
+  const firstShort = steps.findIndex((step) => step.delivered < step.rate);
+  const sustained = firstShort === 0 ? 0 : steps[(firstShort < 0 ? steps.length : firstShort) - 1]!.rate;
 
-  const response = { bare: percentiles(samples.bare.response), logged: percentiles(samples.logged.response) };
-  const duration = { bare: percentiles(samples.bare.duration), logged: percentiles(samples.logged.duration) };
-  const addedResponseP50 = Math.round((response.logged.p50 - response.bare.p50) * 1000) / 1000;
+  const names = ['bare', 'sink', 'logged', 'background'] as const;
+  const table = (kind: 'response' | 'duration') =>
+    Object.fromEntries(names.map((n) => [n, percentiles(samples[n][kind])])) as Record<
+      (typeof names)[number],
+      ReturnType<typeof percentiles>
+    >;
+  const round3 = (n: number) => Math.round(n * 1000) / 1000;
+  const percentOf = (added: number, base: number) => Math.round((added / base) * 1000) / 10;
+  const added = (t: ReturnType<typeof table>) => ({
+    addedP50: round3(t.logged.p50 - t.bare.p50),
+    addedP50Percent: percentOf(t.logged.p50 - t.bare.p50, t.bare.p50),
+    addedP50Background: round3(t.background.p50 - t.bare.p50),
+    addedP50BackgroundPercent: percentOf(t.background.p50 - t.bare.p50, t.bare.p50),
+    // What any subscribed extension adds here (the sandbox's delivery, one more process), and the
+    // logs extension's own part in background mode beyond it.
+    addedP50AnyExtension: round3(t.sink.p50 - t.bare.p50),
+    addedP50BackgroundOwn: round3(t.background.p50 - t.sink.p50),
+  });
+  const response = table('response');
+  const duration = table('duration');
   const summary = {
     benchmark: 'logs-extension',
     unit: 'ms',
     invokes: INVOKES,
-    responseLatency: {
-      ...response,
-      addedP50: addedResponseP50,
-      addedP50Percent: Math.round((addedResponseP50 / response.bare.p50) * 1000) / 10,
-    },
-    reportedDuration: {
-      ...duration,
-      addedP50: Math.round((duration.logged.p50 - duration.bare.p50) * 1000) / 1000,
-    },
+    responseLatency: { ...response, ...added(response) },
+    reportedDuration: { ...duration, ...added(duration) },
     maxMemoryUsedMB: memory,
-    extensionMemoryMB: extensionMemory,
-    burst: {
-      lines: BURST_LINES,
-      runtimeMs: Math.round(burst.durationMs),
-      linesPerSecond: Math.round(BURST_LINES / (burst.durationMs / 1000)),
+    extensionMemoryMB: extension,
+    throughput: {
+      sustainedLinesPerSecond: sustained,
+      steps,
+      burst: {
+        lines: BURST_LINES,
+        durationMs: Math.round(burst.durationMs),
+        linesPerSecond: Math.round(BURST_LINES / (burst.durationMs / 1000)),
+        delivered: linesInS3.get('burst') ?? 0,
+      },
+      droppedRecords,
     },
-    s3Objects: objects,
+    s3Objects: keys.length,
   };
+  const e = extension.logged;
   console.log(
-    `extension process: RSS ${extensionMemory.rss} MB (anonymous ${extensionMemory.anon}, file-backed ${extensionMemory.file}); Max Memory Used ${memory.logged} MB with the layer, ${memory.bare} MB without`,
+    `extension process: RSS ${e.rss} MB (anonymous ${e.anon}, file-backed ${e.file}); Max Memory Used ${memory.logged} MB with the layer (${memory.background} background), ${memory.bare} MB without`,
   );
   console.log(
-    `response p50 ${response.bare.p50} ms without, ${response.logged.p50} ms with the extension; reported duration p50 ${duration.bare.p50} vs ${duration.logged.p50} ms`,
+    `p50 without / telemetry sink / end-of-invoke / background: response ${names.map((n) => response[n].p50).join(' / ')} ms; reported duration ${names.map((n) => duration[n].p50).join(' / ')} ms`,
   );
   console.log(JSON.stringify(summary));
 }

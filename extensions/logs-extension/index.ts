@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import { ExtensionsApiClient, ExtensionsApiError } from '../extensions-api-client';
+import { useLowMemoryCompilers } from '../extensions-api-client/low-memory';
 import { LogBuffer } from './log-buffer';
 import type { LogsSettings, TelemetryRecord } from './log-types';
 import { redactRecord } from './redaction';
@@ -11,10 +12,12 @@ import { parseLogsSettings } from './settings';
 
 /**
  * The logs extension: subscribes to the Telemetry API and ships every record to S3 as gzip NDJSON,
- * with nothing lost. At the end of each invoke it waits for that invoke's platform.runtimeDone, then
- * uploads what is buffered before it calls /next (so logs are never one invoke late and nothing is
- * left to stall in a frozen environment); at SHUTDOWN it waits for the last platform.report and
- * uploads everything inside the deadline.
+ * with nothing lost. By default (LOGS_DELIVERY=end-of-invoke), at the end of each invoke it waits for
+ * that invoke's platform.runtimeDone, then uploads what is buffered before it calls /next (so logs are
+ * never one invoke late and nothing is left to stall in a frozen environment). That wait is Lambda's
+ * Telemetry delivery delay (at least 25 ms) on every invoke's duration; LOGS_DELIVERY=background
+ * instead calls /next at once and uploads while the next invoke runs. Either way, at SHUTDOWN it waits
+ * for the last platform.report and uploads everything inside the deadline.
  */
 const NAME = basename(process.argv[1] ?? 'logs-extension');
 /** Time kept back from every deadline for the last upload to finish. */
@@ -111,28 +114,39 @@ async function main(): Promise<void> {
     functionName: settings.functionName,
     environmentId: randomUUID(),
   });
+  // One upload at a time outside the end-of-invoke ones; it drains the buffer, so one is enough.
   let backgroundFlush: Promise<unknown> | undefined;
+  const flushInBackground = () => {
+    backgroundFlush ??= shipper
+      .flush(buffer, { maxObjectBytes: settings.objectBytes })
+      .finally(() => (backgroundFlush = undefined));
+  };
+  // Background delivery uploads by age, not per invoke: each upload costs CPU the function would share.
+  const due = () =>
+    settings.delivery === 'background' && !(Date.now() - (buffer.oldestTime ?? Infinity) < settings.maxAgeMs);
   const listener = await startListener((records) => {
     buffer.add(settings.redact.length ? records.map((r) => redactRecord(r, settings.redact)) : records);
     progress.note(records);
     // A big invoke's logs start leaving before it ends, so memory stays near one object's size.
-    if (buffer.bytes >= settings.objectBytes && !backgroundFlush) {
-      backgroundFlush = shipper
-        .flush(buffer, { maxObjectBytes: settings.objectBytes })
-        .finally(() => (backgroundFlush = undefined));
-    }
+    if (buffer.bytes >= settings.objectBytes || due()) flushInBackground();
   });
 
   await api.register(NAME, ['INVOKE', 'SHUTDOWN']);
   await subscribe(api, settings, (listener.address() as AddressInfo).port);
+  useLowMemoryCompilers();
 
   let lastRequestId: string | undefined;
   for (;;) {
     const event = await api.next();
     const deadline = event.deadlineMs - DEADLINE_MARGIN_MS;
-    await backgroundFlush;
+    // Uploads run one at a time (S3Shipper queues them), so a flush here follows any in progress.
     if (event.eventType === 'INVOKE') {
       lastRequestId = event.requestId;
+      if (settings.delivery === 'background') {
+        // Records old enough leave while this invoke runs; the rest wait (SHUTDOWN ships them all).
+        if (due()) flushInBackground();
+        continue;
+      }
       // This invoke's records are complete once its runtimeDone is here; ship them before /next.
       await progress.waitFor('platform.runtimeDone', event.requestId, deadline);
       await shipper.flush(buffer, { deadlineMs: deadline, maxObjectBytes: settings.objectBytes });

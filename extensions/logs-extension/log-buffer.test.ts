@@ -24,6 +24,21 @@ describe('LogBuffer', () => {
     expect(buffer.length).toBe(2);
   });
 
+  it('tells the time of the oldest record held, through takes and put-backs', () => {
+    const buffer = new LogBuffer(1_000_000);
+    expect(buffer.oldestTime).toBeUndefined();
+    buffer.add([fn(5), fn(6), fn(7)]);
+    expect(buffer.oldestTime).toBe(Date.UTC(2024, 0, 1) + 5);
+    const taken = buffer.take(lineBytes(fn(5)))!;
+    expect(buffer.oldestTime).toBe(Date.UTC(2024, 0, 1) + 6);
+    buffer.putBack(taken);
+    expect(buffer.oldestTime).toBe(Date.UTC(2024, 0, 1) + 5);
+    buffer.take(1e9);
+    expect(buffer.oldestTime).toBeUndefined();
+    buffer.add([{ time: 'not a time', type: 'function', record: 'x' }]);
+    expect(buffer.oldestTime).toBeNaN();
+  });
+
   it('keeps arrival order across many batches, takes and put-backs', () => {
     const rand = random(7);
     const buffer = new LogBuffer(1e9);

@@ -49,6 +49,12 @@ export class LogBuffer {
     return this.total;
   }
 
+  /** The `time` of the oldest record held (epoch ms; NaN when it has no valid time), undefined when empty. */
+  get oldestTime(): number | undefined {
+    const entry = this.items[this.head];
+    return entry ? Date.parse(entry.record.time) : undefined;
+  }
+
   /** Records dropped since the last drop report. */
   get droppedRecords(): number {
     return this.dropped.records;

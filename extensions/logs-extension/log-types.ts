@@ -26,6 +26,14 @@ export interface LogsSettings {
   maxBufferBytes: number;
   /** An object is uploaded once this many NDJSON bytes wait (default 1 MiB), or at invoke end. */
   objectBytes: number;
+  /**
+   * When an invoke's records go to S3: `end-of-invoke` (default) before the extension ends that
+   * invoke, which waits for its platform.runtimeDone; `background` while the next invoke runs (or at
+   * SHUTDOWN), adding no duration to any invoke.
+   */
+  delivery: 'end-of-invoke' | 'background';
+  /** With background delivery: records are uploaded once the oldest has waited this long (or by size). */
+  maxAgeMs: number;
   /** Patterns whose matches are masked before upload. */
   redact: RegExp[];
 }

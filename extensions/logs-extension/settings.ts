@@ -6,22 +6,48 @@ export class LogsSettingsError extends Error {}
 
 const TYPES = ['platform', 'function', 'extension'] as const;
 
-/** Lambda's Telemetry API buffering bounds. */
-const BOUNDS = {
-  maxItems: { min: 1000, max: 10_000, fallback: 10_000, name: 'LOGS_BUFFER_MAX_ITEMS' },
-  maxBytes: { min: 262_144, max: 1_048_576, fallback: 262_144, name: 'LOGS_BUFFER_MAX_BYTES' },
-  // 25 ms, Lambda's minimum: an invoke's records arrive soon after it ends, so the upload can follow.
-  timeoutMs: { min: 25, max: 30_000, fallback: 25, name: 'LOGS_BUFFER_TIMEOUT_MS' },
-} as const;
+/** A whole-number setting: its variable, default and accepted range. */
+interface IntegerSetting {
+  name: string;
+  fallback: number;
+  min: number;
+  max: number;
+}
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+const MiB = 1024 * 1024;
+const INTEGERS = {
+  // Lambda's Telemetry API buffering bounds.
+  maxItems: { name: 'LOGS_BUFFER_MAX_ITEMS', fallback: 10_000, min: 1000, max: 10_000 },
+  maxBytes: { name: 'LOGS_BUFFER_MAX_BYTES', fallback: 262_144, min: 262_144, max: 1_048_576 },
+  // 25 ms, Lambda's minimum: an invoke's records arrive soon after it ends, so the upload can follow.
+  timeoutMs: { name: 'LOGS_BUFFER_TIMEOUT_MS', fallback: 25, min: 25, max: 30_000 },
+  maxBufferBytes: { name: 'LOGS_MAX_BUFFER_BYTES', fallback: 32 * MiB, min: MiB, max: 1024 * MiB },
+  objectBytes: { name: 'LOGS_OBJECT_BYTES', fallback: MiB, min: 64 * 1024, max: 64 * MiB },
+  maxAgeMs: { name: 'LOGS_MAX_AGE_MS', fallback: 10_000, min: 0, max: 3_600_000 },
+} satisfies Record<string, IntegerSetting>;
+
+function integer(env: NodeJS.ProcessEnv, { name, fallback, min, max }: IntegerSetting): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
+  if (!/^\d+$/.test(raw) || n < min || n > max) {
     throw new LogsSettingsError(`${name}: "${raw}" is not a whole number from ${min} to ${max}`);
   }
   return n;
+}
+
+/** One of `values`, the first being the default; empty means unset. */
+function oneOf<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  values: readonly T[],
+  what: string,
+): T {
+  const raw = env[name] || values[0]!;
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new LogsSettingsError(`${name}: "${raw}" is not ${what}; use ${values.join(' or ')}`);
+  }
+  return raw as T;
 }
 
 function patterns(raw: string | undefined): RegExp[] {
@@ -52,7 +78,7 @@ function patterns(raw: string | undefined): RegExp[] {
 export function parseLogsSettings(env: NodeJS.ProcessEnv): LogsSettings {
   const bucket = env.LOGS_BUCKET;
   if (!bucket) throw new LogsSettingsError('LOGS_BUCKET: not set; name the S3 bucket the logs go to');
-  const types = (env.LOGS_EXTENSION_TYPES ?? 'platform,function').split(',').map((t) => t.trim());
+  const types = (env.LOGS_EXTENSION_TYPES || 'platform,function').split(',').map((t) => t.trim());
   for (const t of types) {
     if (!(TYPES as readonly string[]).includes(t)) {
       throw new LogsSettingsError(
@@ -65,37 +91,25 @@ export function parseLogsSettings(env: NodeJS.ProcessEnv): LogsSettings {
       'LOGS_EXTENSION_TYPES: must include platform (platform.runtimeDone says when an invoke’s logs are complete)',
     );
   }
-  const redactSecrets = (env.LOGS_REDACT_ENV_SECRETS ?? 'true') !== 'false';
+  const delivery = oneOf(env, 'LOGS_DELIVERY', ['end-of-invoke', 'background'] as const, 'a delivery mode');
+  const redactSecrets = oneOf(env, 'LOGS_REDACT_ENV_SECRETS', ['true', 'false'] as const, 'a boolean');
   return {
     bucket,
-    prefix: (env.LOGS_PREFIX ?? 'logs').replace(/^\/+|\/+$/g, ''),
+    prefix: (env.LOGS_PREFIX || 'logs').replace(/^\/+|\/+$/g, ''),
     functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown-function',
     types: types as LogsSettings['types'],
     buffering: {
-      maxItems: integer(
-        env,
-        BOUNDS.maxItems.name,
-        BOUNDS.maxItems.fallback,
-        BOUNDS.maxItems.min,
-        BOUNDS.maxItems.max,
-      ),
-      maxBytes: integer(
-        env,
-        BOUNDS.maxBytes.name,
-        BOUNDS.maxBytes.fallback,
-        BOUNDS.maxBytes.min,
-        BOUNDS.maxBytes.max,
-      ),
-      timeoutMs: integer(
-        env,
-        BOUNDS.timeoutMs.name,
-        BOUNDS.timeoutMs.fallback,
-        BOUNDS.timeoutMs.min,
-        BOUNDS.timeoutMs.max,
-      ),
+      maxItems: integer(env, INTEGERS.maxItems),
+      maxBytes: integer(env, INTEGERS.maxBytes),
+      timeoutMs: integer(env, INTEGERS.timeoutMs),
     },
-    maxBufferBytes: integer(env, 'LOGS_MAX_BUFFER_BYTES', 32 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
-    objectBytes: integer(env, 'LOGS_OBJECT_BYTES', 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
-    redact: [...patterns(env.LOGS_REDACT_PATTERNS), ...(redactSecrets ? secretLookingEnvValues(env) : [])],
+    maxBufferBytes: integer(env, INTEGERS.maxBufferBytes),
+    objectBytes: integer(env, INTEGERS.objectBytes),
+    delivery,
+    maxAgeMs: integer(env, INTEGERS.maxAgeMs),
+    redact: [
+      ...patterns(env.LOGS_REDACT_PATTERNS),
+      ...(redactSecrets === 'true' ? secretLookingEnvValues(env) : []),
+    ],
   };
 }

@@ -190,6 +190,11 @@ export class ExecutionEnvironment {
     return this.running !== undefined;
   }
 
+  /** Process ids of the running extensions and runtime (each leads its process group), for measuring them. */
+  get processIds(): number[] {
+    return this.groups().flatMap((g) => (g.pid === undefined ? [] : [g.pid]));
+  }
+
   /** Invokes the function; invokes of one environment run one at a time, as on Lambda. */
   invoke(payload: Buffer | string, options: InvokeOptions = {}): Promise<InvokeResult> {
     const run = this.queue.then(() => this.invokeNow(Buffer.from(payload), options));

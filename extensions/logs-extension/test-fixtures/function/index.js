@@ -1,7 +1,14 @@
 'use strict';
-// Fixture function for the logs extension's tests: logs the lines it is asked to, numbered.
+// Fixture function for the logs extension's tests: logs the lines it is asked to, numbered; with
+// `rate` (lines per second) it paces them, as a function producing a steady stream of logs would.
+const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 exports.handler = async (event) => {
-  for (let i = 0; i < (event.lines || 0); i++) console.log(`${event.tag} line ${event.first + i}`);
+  const lines = event.lines || 0;
+  const started = Date.now();
+  for (let i = 0; i < lines; i++) {
+    while (event.rate && i >= ((Date.now() - started + 1) * event.rate) / 1000) await tick();
+    console.log(`${event.tag} line ${event.first + i}`);
+  }
   if (event.secret) console.log(`connecting with ${process.env.DB_PASSWORD}`);
-  return { logged: event.lines || 0 };
+  return { logged: lines };
 };
