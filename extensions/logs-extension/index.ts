@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import { ExtensionsApiClient, ExtensionsApiError } from '../extensions-api-client';
 import { useLowMemoryCompilers } from '../extensions-api-client/low-memory';
+import { InvokeProgress } from './invoke-progress';
 import { LogBuffer } from './log-buffer';
 import type { LogsSettings, TelemetryRecord } from './log-types';
 import { redactRecord } from './redaction';
@@ -24,41 +25,6 @@ const NAME = basename(process.argv[1] ?? 'logs-extension');
 const DEADLINE_MARGIN_MS = 300;
 
 const log = (message: string) => console.log(`[${NAME}] ${message}`);
-
-/** Requests whose platform.runtimeDone / platform.report have arrived; waiters for the next ones. */
-class Progress {
-  private readonly seen = new Set<string>();
-  private waiters: Array<() => void> = [];
-
-  note(records: TelemetryRecord[]): void {
-    for (const r of records) {
-      if (r.type === 'platform.runtimeDone' || r.type === 'platform.report') {
-        const requestId = (r.record as { requestId?: string } | null)?.requestId;
-        if (requestId) this.seen.add(`${r.type}:${requestId}`);
-      }
-    }
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-
-  /** Resolves when `type` for `requestId` has arrived, or at `deadlineMs` (epoch). */
-  async waitFor(type: string, requestId: string, deadlineMs: number): Promise<boolean> {
-    const key = `${type}:${requestId}`;
-    while (!this.seen.has(key)) {
-      const left = deadlineMs - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return true;
-  }
-}
 
 /** The Telemetry API destination: batches arrive as JSON arrays; they are accepted at once. */
 async function startListener(onRecords: (records: TelemetryRecord[]) => void): Promise<http.Server> {
@@ -107,7 +73,7 @@ async function main(): Promise<void> {
   }
 
   const buffer = new LogBuffer(settings.maxBufferBytes);
-  const progress = new Progress();
+  const progress = new InvokeProgress();
   const shipper = new S3Shipper({
     bucket: settings.bucket,
     prefix: settings.prefix,
