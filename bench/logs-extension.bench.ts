@@ -1,5 +1,4 @@
-import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
-import { gunzipSync } from 'node:zlib';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWithMakefile } from '../local/build/build';
@@ -9,6 +8,7 @@ import { ExecutionEnvironment } from '../local/sandbox/execution-environment';
 import { processMemory, processTree } from '../local/sandbox/memory';
 import type { FunctionConfig } from '../local/sandbox/function-config';
 import { ensureNodeRuntime } from '../local/sandbox/node-runtime';
+import { shippedObjects } from '../extensions/logs-extension/test-fixtures/shipped-objects';
 import { startS3Process } from './s3-process';
 import { percentiles } from './stats';
 
@@ -73,7 +73,8 @@ async function main(): Promise<void> {
   const bare = await ExecutionEnvironment.create(config([]), options);
   const logged = await ExecutionEnvironment.create(config([layer]), options);
   const background = await ExecutionEnvironment.create(
-    config([layer], { LOGS_DELIVERY: 'background' }),
+    // A 1 s age, so that uploads happen during the sample (300 rounds last about 9 s).
+    config([layer], { LOGS_DELIVERY: 'background', LOGS_MAX_AGE_MS: '1000' }),
     options,
   );
   const sink = await ExecutionEnvironment.create(
@@ -118,24 +119,12 @@ async function main(): Promise<void> {
   await logged.close();
   await background.close();
   await sink.close();
-  // Read everything back: the burst's lines that reached S3, and what any drop record says was lost.
-  const keys: string[] = [];
-  for (let marker: string | undefined; ;) {
-    const page = await client.send(
-      new ListObjectsCommand({ Bucket: 'bench-logs', ...(marker ? { Marker: marker } : {}) }),
-    );
-    const found = (page.Contents ?? []).map((o) => o.Key!);
-    keys.push(...found);
-    if (!page.IsTruncated || found.length === 0) break;
-    marker = found[found.length - 1];
-  }
+  // Read everything back: the lines of each tag that reached S3, and what drop records say was lost.
+  const objects = await shippedObjects(client, 'bench-logs');
   const linesInS3 = new Map<string, number>();
   let droppedRecords = 0;
-  for (const key of keys) {
-    const body = await (
-      await client.send(new GetObjectCommand({ Bucket: 'bench-logs', Key: key }))
-    ).Body!.transformToByteArray();
-    for (const line of gunzipSync(body).toString('utf8').split('\n')) {
+  for (const { text } of objects) {
+    for (const line of text.split('\n')) {
       if (!line) continue;
       const record = JSON.parse(line) as { type: string; record: unknown };
       const tag =
@@ -189,7 +178,7 @@ async function main(): Promise<void> {
       },
       droppedRecords,
     },
-    s3Objects: keys.length,
+    s3Objects: objects.length,
   };
   const e = extension.logged;
   console.log(

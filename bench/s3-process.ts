@@ -13,7 +13,13 @@ export async function startS3Process(): Promise<RunningService> {
   const child = spawn(process.execPath, [...process.execArgv, __filename], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  // The endpoint line, or an error if the process ends first (it would otherwise never come).
+  const [line] = (await Promise.race([
+    once(createInterface({ input: child.stdout! }), 'line'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`the S3 process exited (${String(code)}) before it served`);
+    }),
+  ])) as [string];
   const endpoint = (JSON.parse(line) as { endpoint: string }).endpoint;
   return {
     name: 'S3',

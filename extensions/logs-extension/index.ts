@@ -81,10 +81,12 @@ async function main(): Promise<void> {
     environmentId: randomUUID(),
   });
   // One upload at a time outside the end-of-invoke ones; it drains the buffer, so one is enough.
+  // SHUTDOWN stops it (it may have been frozen mid-upload): its records go back to the buffer.
   let backgroundFlush: Promise<unknown> | undefined;
+  const stopBackground = new AbortController();
   const flushInBackground = () => {
     backgroundFlush ??= shipper
-      .flush(buffer, { maxObjectBytes: settings.objectBytes })
+      .flush(buffer, { maxObjectBytes: settings.objectBytes, signal: stopBackground.signal })
       .finally(() => (backgroundFlush = undefined));
   };
   // Background delivery uploads by age, not per invoke: each upload costs CPU the function would share.
@@ -99,7 +101,7 @@ async function main(): Promise<void> {
 
   await api.register(NAME, ['INVOKE', 'SHUTDOWN']);
   await subscribe(api, settings, (listener.address() as AddressInfo).port);
-  useLowMemoryCompilers();
+  if (settings.lowMemory) useLowMemoryCompilers();
 
   let lastRequestId: string | undefined;
   for (;;) {
@@ -114,12 +116,31 @@ async function main(): Promise<void> {
         continue;
       }
       // This invoke's records are complete once its runtimeDone is here; ship them before /next.
-      await progress.waitFor('platform.runtimeDone', event.requestId, deadline);
+      const outcome = await progress.waitFor('platform.runtimeDone', event.requestId, deadline);
+      if (outcome !== 'arrived') {
+        log(
+          `invoke ${event.requestId}: platform.runtimeDone ${outcome === 'dropped' ? 'may have been dropped by Telemetry' : 'not received by the deadline'}; the rest of its records go with the next upload`,
+        );
+      }
       await shipper.flush(buffer, { deadlineMs: deadline, maxObjectBytes: settings.objectBytes });
       continue;
     }
-    // SHUTDOWN: the last invoke's REPORT comes now; wait for it, ship everything, leave.
-    if (lastRequestId) await progress.waitFor('platform.report', lastRequestId, deadline);
+    // SHUTDOWN: ship what is here while the last invoke's REPORT comes, then the rest, and leave.
+    // Drops do not end this wait: there is no next upload. The last margin is kept for that upload.
+    stopBackground.abort();
+    const early = shipper.flush(buffer, { deadlineMs: deadline, maxObjectBytes: settings.objectBytes });
+    if (lastRequestId) {
+      const outcome = await progress.waitFor(
+        'platform.report',
+        lastRequestId,
+        deadline - DEADLINE_MARGIN_MS,
+        {
+          endOnDrop: false,
+        },
+      );
+      if (outcome !== 'arrived') log(`shutdown: the last invoke's platform.report did not arrive`);
+    }
+    await early;
     const result = await shipper.flush(buffer, {
       deadlineMs: deadline,
       maxObjectBytes: settings.objectBytes,

@@ -28,6 +28,14 @@ describe('InvokeProgress', () => {
     await expect(waiting).resolves.toBe('dropped');
   });
 
+  it('keeps waiting through drops when told to (SHUTDOWN has no next invoke to ship the rest with)', async () => {
+    const progress = new InvokeProgress();
+    const waiting = progress.waitFor('platform.report', 'e', soon(), { endOnDrop: false });
+    progress.note([record('platform.logsDropped')]);
+    progress.note([record('platform.report', 'e')]);
+    await expect(waiting).resolves.toBe('arrived');
+  });
+
   it('gives up at the deadline', async () => {
     const progress = new InvokeProgress();
     await expect(progress.waitFor('platform.runtimeDone', 'd', Date.now() + 20)).resolves.toBe('deadline');

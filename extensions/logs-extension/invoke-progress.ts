@@ -32,8 +32,16 @@ export class InvokeProgress {
     for (const w of waiters) w();
   }
 
-  /** Resolves when `type` for `requestId` has arrived, when records are dropped meanwhile, or at `deadlineMs` (epoch). */
-  async waitFor(type: string, requestId: string, deadlineMs: number): Promise<WaitOutcome> {
+  /**
+   * Resolves when `type` for `requestId` has arrived, when records are dropped meanwhile (unless
+   * `endOnDrop` is false), or at `deadlineMs` (epoch).
+   */
+  async waitFor(
+    type: string,
+    requestId: string,
+    deadlineMs: number,
+    { endOnDrop = true }: { endOnDrop?: boolean } = {},
+  ): Promise<WaitOutcome> {
     const key = `${type}:${requestId}`;
     const drops = this.drops;
     for (;;) {
@@ -41,7 +49,7 @@ export class InvokeProgress {
         this.seen.delete(key);
         return 'arrived';
       }
-      if (this.drops > drops) return 'dropped';
+      if (endOnDrop && this.drops > drops) return 'dropped';
       const left = deadlineMs - Date.now();
       if (left <= 0) return 'deadline';
       await new Promise<void>((resolve) => {

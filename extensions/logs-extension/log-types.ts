@@ -34,6 +34,8 @@ export interface LogsSettings {
   delivery: 'end-of-invoke' | 'background';
   /** With background delivery: records are uploaded once the oldest has waited this long (or by size). */
   maxAgeMs: number;
+  /** V8's optimizing compilers off after start-up (default true; see low-memory.ts). */
+  lowMemory: boolean;
   /** Patterns whose matches are masked before upload. */
   redact: RegExp[];
 }

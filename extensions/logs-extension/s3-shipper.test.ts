@@ -1,11 +1,11 @@
 import net from 'node:net';
-import { gunzipSync } from 'node:zlib';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startS3, type RunningService } from '../../local/cloud/services';
 import { SANDBOX_CREDENTIALS } from '../../local/sandbox/execution-environment';
 import { DROPPED_REPORT_TYPE, LogBuffer } from './log-buffer';
 import type { TelemetryRecord } from './log-types';
 import { S3Shipper } from './s3-shipper';
+import { shippedObjects } from './test-fixtures/shipped-objects';
 
 const BUCKET = 'logs-bucket';
 const KEY = new RegExp(
@@ -59,32 +59,20 @@ interface Stored {
   contentEncoding: string | undefined;
 }
 
-/** Every object under `prefix`, downloaded and gunzipped, in sequence order. */
+/** Every object under `prefix`, downloaded and gunzipped, in sequence order per environment. */
 async function objects(prefix: string): Promise<Stored[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await admin.send(
-      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}/`, ContinuationToken: token }),
-    );
-    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
-    token = page.NextContinuationToken;
-  } while (token);
-  const stored = await Promise.all(
-    keys.map(async (key) => {
-      const o = await admin.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-      const text = gunzipSync(await o.Body!.transformToByteArray()).toString('utf8');
+  return (await shippedObjects(admin, BUCKET, `${prefix}/`)).map(
+    ({ key, text, contentType, contentEncoding }) => {
       expect(text.endsWith('\n')).toBe(true);
       return {
         key,
         parts: { ...KEY.exec(key)?.groups },
         lines: text.slice(0, -1).split('\n'),
-        contentType: o.ContentType,
-        contentEncoding: o.ContentEncoding,
+        contentType,
+        contentEncoding,
       };
-    }),
+    },
   );
-  return stored.sort((a, b) => `${a.parts.env}${a.parts.seq}`.localeCompare(`${b.parts.env}${b.parts.seq}`));
 }
 
 /**
@@ -464,9 +452,8 @@ describe('S3Shipper with s3rver', () => {
     );
   });
 
-  it('stops at the deadline even when S3 does not answer', async () => {
-    const prefix = freshPrefix();
-    // A server that accepts connections and never answers.
+  /** A shipper whose S3 accepts connections and never answers. */
+  async function silentShipper(prefix: string): Promise<S3Shipper> {
     const silent = net.createServer(() => undefined);
     const held = new Set<net.Socket>();
     silent.on('connection', (s) => held.add(s));
@@ -476,19 +463,32 @@ describe('S3Shipper with s3rver', () => {
       return new Promise((r) => silent.close(r));
     });
     const s3c = client(`http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`);
-    const shipper = new S3Shipper({
-      s3: s3c,
-      bucket: BUCKET,
-      prefix,
-      functionName: 'fn',
-      environmentId: 'e1',
-    });
+    return new S3Shipper({ s3: s3c, bucket: BUCKET, prefix, functionName: 'fn', environmentId: 'e1' });
+  }
+
+  it('stops at the deadline even when S3 does not answer', async () => {
+    const shipper = await silentShipper(freshPrefix());
     const buffer = new LogBuffer(1e6);
     buffer.add([fn(1), fn(2)]);
     const started = Date.now();
     const result = await shipper.flush(buffer, { deadlineMs: Date.now() + 400, maxObjectBytes: 1e6 });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(result).toEqual({ uploaded: 0, objects: 0, failed: true, remaining: 2 });
+  });
+
+  it('stops when its signal aborts, its records back in the buffer for the next flush', async () => {
+    const shipper = await silentShipper(freshPrefix());
+    const buffer = new LogBuffer(1e6);
+    buffer.add([fn(1), fn(2)]);
+    const stop = new AbortController();
+    // No deadline: only the signal can end this flush while S3 is silent.
+    const flushing = shipper.flush(buffer, { maxObjectBytes: 1e6, signal: stop.signal });
+    await until(() => shipper.objects === 0 && buffer.length === 0); // taken, upload in flight
+    stop.abort();
+    expect(await flushing).toEqual({ uploaded: 0, objects: 0, failed: true, remaining: 2 });
+    // The next flush (SHUTDOWN's) is not held behind the stopped one.
+    const next = await shipper.flush(buffer, { deadlineMs: Date.now() + 200, maxObjectBytes: 1e6 });
+    expect(next.remaining).toBe(2);
   });
 
   it('creates its own client from the environment when none is given (the SDK loaded on first use)', async () => {

@@ -32,6 +32,8 @@ export interface FlushOptions {
   deadlineMs?: number;
   /** NDJSON bytes per object (an object holds at least one record). */
   maxObjectBytes: number;
+  /** Ends the flush early (the upload in flight is abandoned; its records go back to the buffer). */
+  signal?: AbortSignal;
 }
 
 export interface FlushResult {
@@ -50,7 +52,19 @@ const MAX_BACKOFF_MS = 2000;
 /** Without a deadline a flush gives up after this many failed attempts; the records stay buffered. */
 const ATTEMPTS_WITHOUT_DEADLINE = 3;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less if `signal` aborts meanwhile. */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 /** A key part that is safe in a URL path and cannot add a level to the key. */
 const keyPart = (s: string) => (s.includes('/') ? encodeURIComponent(s) : s);
 
@@ -152,19 +166,21 @@ export class S3Shipper {
 
   private async flushNow(
     buffer: LogBuffer,
-    { deadlineMs, maxObjectBytes }: FlushOptions,
+    { deadlineMs, maxObjectBytes, signal: stop }: FlushOptions,
   ): Promise<FlushResult> {
     const result = { uploaded: 0, objects: 0, failed: false, remaining: 0 };
     let failedAttempts = 0;
     let backoff = FIRST_BACKOFF_MS;
     for (;;) {
-      if (deadlineMs !== undefined && Date.now() >= deadlineMs) break;
+      if ((deadlineMs !== undefined && Date.now() >= deadlineMs) || stop?.aborted) break;
       const batch = this.nextBatch(buffer, maxObjectBytes);
       if (!batch) break;
       try {
-        const signal =
-          deadlineMs === undefined ? undefined : AbortSignal.timeout(Math.max(1, deadlineMs - Date.now()));
-        await this.put(batch, signal);
+        const signals = [
+          ...(deadlineMs === undefined ? [] : [AbortSignal.timeout(Math.max(1, deadlineMs - Date.now()))]),
+          ...(stop ? [stop] : []),
+        ];
+        await this.put(batch, signals.length > 1 ? AbortSignal.any(signals) : signals[0]);
         result.uploaded += batch.records.length;
         result.objects++;
         result.failed = false;
@@ -174,13 +190,14 @@ export class S3Shipper {
         buffer.putBack(batch);
         result.failed = true;
         failedAttempts++;
+        if (stop?.aborted) break;
         if (deadlineMs === undefined) {
           if (failedAttempts >= ATTEMPTS_WITHOUT_DEADLINE) break;
-          await sleep(backoff);
+          await sleep(backoff, stop);
         } else {
           const left = deadlineMs - Date.now();
           if (left <= 0) break;
-          await sleep(Math.min(backoff, left));
+          await sleep(Math.min(backoff, left), stop);
         }
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
@@ -263,8 +280,12 @@ export class S3Shipper {
   }
 
   private client(): S3Client {
-    // One attempt per call: flush's own retries know the deadline; the SDK's would not.
-    this.s3 ??= new (awsClients().S3Client)({ maxAttempts: 1 });
+    // One attempt per call: flush's own retries know the deadline; the SDK's would not. The timeouts
+    // end an upload stuck on a connection that died while the environment was frozen.
+    this.s3 ??= new (awsClients().S3Client)({
+      maxAttempts: 1,
+      requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 },
+    });
     return this.s3;
   }
 

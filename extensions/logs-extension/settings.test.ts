@@ -24,6 +24,7 @@ describe('parseLogsSettings', () => {
       objectBytes: 1024 * 1024,
       delivery: 'end-of-invoke',
       maxAgeMs: 10_000,
+      lowMemory: true,
       redact: [],
     });
   });
@@ -42,6 +43,7 @@ describe('parseLogsSettings', () => {
         'LOGS_MAX_AGE_MS',
         'LOGS_REDACT_PATTERNS',
         'LOGS_REDACT_ENV_SECRETS',
+        'LOGS_LOW_MEMORY',
       ].map((name) => [name, '']),
     );
     expect(parseLogsSettings({ ...BASE, ...empty })).toEqual(parseLogsSettings(BASE));
@@ -60,6 +62,7 @@ describe('parseLogsSettings', () => {
       LOGS_DELIVERY: 'background',
       LOGS_MAX_AGE_MS: '0',
       LOGS_REDACT_PATTERNS: '["card=\\\\d+"]',
+      LOGS_LOW_MEMORY: 'false',
     });
     expect(settings).toMatchObject({
       prefix: 'team/logs',
@@ -69,6 +72,7 @@ describe('parseLogsSettings', () => {
       objectBytes: 65_536,
       delivery: 'background',
       maxAgeMs: 0,
+      lowMemory: false,
     });
     expect(settings.redact.map((r) => r.source)).toEqual(['card=\\d+']);
   });
@@ -96,6 +100,11 @@ describe('parseLogsSettings', () => {
       'LOGS_BUFFER_MAX_BYTES: "2097152" is not a whole number from 262144 to 1048576',
     ],
     [{ LOGS_OBJECT_BYTES: '1.5' }, 'LOGS_OBJECT_BYTES: "1.5" is not a whole number from 65536 to 67108864'],
+    [
+      { LOGS_OBJECT_BYTES: String(2 * 1024 * 1024), LOGS_MAX_BUFFER_BYTES: String(1024 * 1024) },
+      'LOGS_OBJECT_BYTES: 2097152 is more than LOGS_MAX_BUFFER_BYTES (1048576); make it at most that',
+    ],
+    [{ LOGS_LOW_MEMORY: 'yes' }, 'LOGS_LOW_MEMORY: "yes" is not a boolean; use true or false'],
     [{ LOGS_MAX_AGE_MS: '-1' }, 'LOGS_MAX_AGE_MS: "-1" is not a whole number from 0 to 3600000'],
     [
       { LOGS_DELIVERY: 'later' },

@@ -93,6 +93,15 @@ export function parseLogsSettings(env: NodeJS.ProcessEnv): LogsSettings {
   }
   const delivery = oneOf(env, 'LOGS_DELIVERY', ['end-of-invoke', 'background'] as const, 'a delivery mode');
   const redactSecrets = oneOf(env, 'LOGS_REDACT_ENV_SECRETS', ['true', 'false'] as const, 'a boolean');
+  const lowMemory = oneOf(env, 'LOGS_LOW_MEMORY', ['true', 'false'] as const, 'a boolean');
+  const maxBufferBytes = integer(env, INTEGERS.maxBufferBytes);
+  const objectBytes = integer(env, INTEGERS.objectBytes);
+  if (objectBytes > maxBufferBytes) {
+    // The buffer would drop its oldest records before an object's worth could gather.
+    throw new LogsSettingsError(
+      `LOGS_OBJECT_BYTES: ${objectBytes} is more than LOGS_MAX_BUFFER_BYTES (${maxBufferBytes}); make it at most that`,
+    );
+  }
   return {
     bucket,
     prefix: (env.LOGS_PREFIX || 'logs').replace(/^\/+|\/+$/g, ''),
@@ -103,10 +112,11 @@ export function parseLogsSettings(env: NodeJS.ProcessEnv): LogsSettings {
       maxBytes: integer(env, INTEGERS.maxBytes),
       timeoutMs: integer(env, INTEGERS.timeoutMs),
     },
-    maxBufferBytes: integer(env, INTEGERS.maxBufferBytes),
-    objectBytes: integer(env, INTEGERS.objectBytes),
+    maxBufferBytes,
+    objectBytes,
     delivery,
     maxAgeMs: integer(env, INTEGERS.maxAgeMs),
+    lowMemory: lowMemory === 'true',
     redact: [
       ...patterns(env.LOGS_REDACT_PATTERNS),
       ...(redactSecrets === 'true' ? secretLookingEnvValues(env) : []),
