@@ -221,11 +221,7 @@ class Reader {
       );
       const item: DynamoDbItem = { kind: 'dynamodb', name, table, hashKey };
       if (sortKey) item.sortKey = sortKey;
-      const region = this.optionalRegion(fields);
-      if (region !== undefined) item.region = region;
-      const ttlMs = this.optionalTtl(fields);
-      if (ttlMs !== undefined) item.ttlMs = ttlMs;
-      items.push(item);
+      items.push(this.withRegionAndTtl(item, fields));
     }
     return items;
   }
@@ -334,13 +330,21 @@ class Reader {
       );
       const item: SecretItem = { kind: 'secret', id };
       if (versionStage !== undefined) item.versionStage = versionStage;
-      const region = this.optionalRegion(fields);
-      if (region !== undefined) item.region = region;
-      const ttlMs = this.optionalTtl(fields);
-      if (ttlMs !== undefined) item.ttlMs = ttlMs;
-      items.push(item);
+      items.push(this.withRegionAndTtl(item, fields));
     }
     return items;
+  }
+
+  /** The item with the optional `region:` and `ttl:` of its fields set. */
+  private withRegionAndTtl<T extends { region?: string; ttlMs?: number }>(
+    item: T,
+    fields: Map<string, Field>,
+  ): T {
+    const region = this.optionalRegion(fields);
+    if (region !== undefined) item.region = region;
+    const ttlMs = this.optionalTtl(fields);
+    if (ttlMs !== undefined) item.ttlMs = ttlMs;
+    return item;
   }
 
   private optionalRegion(fields: Map<string, Field>): string | undefined {
