@@ -13,15 +13,18 @@ import { startS3Process } from './s3-process';
 import { percentiles } from './stats';
 
 /**
- * The logs extension's cost, side by side in one run, on the same function without the layer, with it
- * as shipped (LOGS_DELIVERY=end-of-invoke) and with LOGS_DELIVERY=background (against s3rver): the
- * caller's response latency and the invoke duration Lambda reports (which includes the extension's
- * wait and upload before /next), Max Memory Used, and the sustained log throughput one invoke can
- * produce with nothing dropped at default buffering.
+ * The logs extension's cost, side by side in one run, on the same function without the layer, with a
+ * do-nothing Telemetry subscriber, with the layer as shipped (LOGS_DELIVERY=end-of-invoke) and with
+ * LOGS_DELIVERY=background (against s3rver in its own process): the caller's response latency and the
+ * invoke duration Lambda reports (which includes the extension's wait and upload before /next), for a
+ * 1 ms function and for one waiting on I/O; Max Memory Used; and the sustained log throughput with
+ * nothing dropped at default buffering, in paced steps checked against what S3 holds.
  */
 const INVOKES = Number(process.env.BENCH_INVOKES ?? 300);
 const BURST_LINES = Number(process.env.BENCH_BURST_LINES ?? 50_000);
 /** Paced rates (lines per second), one second each, stepped up to find the highest with nothing dropped. */
+/** The second function profile's wait (ms), as for a downstream call. */
+const WAIT_MS = Number(process.env.BENCH_WAIT_MS ?? 20);
 const RATES = (process.env.BENCH_RATES ?? '25000,50000,75000,100000,125000').split(',').map(Number);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -82,31 +85,37 @@ async function main(): Promise<void> {
     options,
   );
 
-  const samples = {
-    bare: { response: [] as number[], duration: [] as number[] },
-    logged: { response: [] as number[], duration: [] as number[] },
-    background: { response: [] as number[], duration: [] as number[] },
-    sink: { response: [] as number[], duration: [] as number[] },
-  };
+  const environments = [
+    ['bare', bare],
+    ['logged', logged],
+    ['background', background],
+    ['sink', sink],
+  ] as const;
+  type Samples = Record<(typeof environments)[number][0], { response: number[]; duration: number[] }>;
   let memory = { bare: 0, logged: 0, background: 0, sink: 0 };
-  const event = (i: number) => JSON.stringify({ tag: 'bench', lines: 5, first: i * 5 });
-  for (const env of [bare, logged, background, sink]) await env.invoke(event(0)); // cold starts out of the sample
-  for (let i = 1; i <= INVOKES; i++) {
-    // In turn, so all see the same machine state.
-    for (const [name, env] of [
-      ['bare', bare],
-      ['logged', logged],
-      ['background', background],
-      ['sink', sink],
-    ] as const) {
-      const started = performance.now();
-      let responded = 0;
-      const result = await env.invoke(event(i), { onResponse: () => (responded = performance.now()) });
-      samples[name].response.push(responded - started);
-      samples[name].duration.push(result.durationMs);
-      memory = { ...memory, [name]: result.maxMemoryUsedMB };
+  /** INVOKES rounds, each environment in turn (so all see the same machine state). */
+  const sample = async (event: (i: number) => string): Promise<Samples> => {
+    const samples = Object.fromEntries(
+      environments.map(([n]) => [n, { response: [] as number[], duration: [] as number[] }]),
+    ) as Samples;
+    for (let i = 1; i <= INVOKES; i++) {
+      for (const [name, env] of environments) {
+        const started = performance.now();
+        let responded = 0;
+        const result = await env.invoke(event(i), { onResponse: () => (responded = performance.now()) });
+        samples[name].response.push(responded - started);
+        samples[name].duration.push(result.durationMs);
+        memory = { ...memory, [name]: result.maxMemoryUsedMB };
+      }
     }
-  }
+    return samples;
+  };
+  for (const [, env] of environments) await env.invoke('{}'); // cold starts out of the sample
+  // The worst case: a function of about 1 ms (5 lines), then one waiting WAIT_MS on I/O, as most do.
+  const samples = await sample((i) => JSON.stringify({ tag: 'bench', lines: 5, first: i * 5 }));
+  const ioSamples = await sample((i) =>
+    JSON.stringify({ tag: 'io', lines: 5, first: i * 5, waitMs: WAIT_MS }),
+  );
 
   const extension = { logged: extensionMemory(logged), background: extensionMemory(background) };
 
@@ -140,8 +149,8 @@ async function main(): Promise<void> {
   const sustained = firstShort === 0 ? 0 : steps[(firstShort < 0 ? steps.length : firstShort) - 1]!.rate;
 
   const names = ['bare', 'sink', 'logged', 'background'] as const;
-  const table = (kind: 'response' | 'duration') =>
-    Object.fromEntries(names.map((n) => [n, percentiles(samples[n][kind])])) as Record<
+  const table = (from: Samples, kind: 'response' | 'duration') =>
+    Object.fromEntries(names.map((n) => [n, percentiles(from[n][kind])])) as Record<
       (typeof names)[number],
       ReturnType<typeof percentiles>
     >;
@@ -157,14 +166,16 @@ async function main(): Promise<void> {
     addedP50AnyExtension: round3(t.sink.p50 - t.bare.p50),
     addedP50BackgroundOwn: round3(t.background.p50 - t.sink.p50),
   });
-  const response = table('response');
-  const duration = table('duration');
+  const response = table(samples, 'response');
+  const duration = table(samples, 'duration');
+  const ioDuration = table(ioSamples, 'duration');
   const summary = {
     benchmark: 'logs-extension',
     unit: 'ms',
     invokes: INVOKES,
     responseLatency: { ...response, ...added(response) },
     reportedDuration: { ...duration, ...added(duration) },
+    reportedDurationIoBound: { waitMs: WAIT_MS, ...ioDuration, ...added(ioDuration) },
     maxMemoryUsedMB: memory,
     extensionMemoryMB: extension,
     throughput: {
@@ -185,7 +196,7 @@ async function main(): Promise<void> {
     `extension process: RSS ${e.rss} MB (anonymous ${e.anon}, file-backed ${e.file}); Max Memory Used ${memory.logged} MB with the layer (${memory.background} background), ${memory.bare} MB without`,
   );
   console.log(
-    `p50 without / telemetry sink / end-of-invoke / background: response ${names.map((n) => response[n].p50).join(' / ')} ms; reported duration ${names.map((n) => duration[n].p50).join(' / ')} ms`,
+    `p50 without / telemetry sink / end-of-invoke / background: response ${names.map((n) => response[n].p50).join(' / ')} ms; reported duration ${names.map((n) => duration[n].p50).join(' / ')} ms; waiting ${WAIT_MS} ms on I/O: ${names.map((n) => ioDuration[n].p50).join(' / ')} ms`,
   );
   console.log(JSON.stringify(summary));
 }
