@@ -38,7 +38,7 @@ describe('parity check (template.yaml ↔ serverless.yml)', () => {
       'Resources.HelloFunction: handlerExport is "handler" in template.yaml but "main" in serverless.yml functions.hello',
       'Resources.HelloFunction: memorySize is 512 in template.yaml but 256 in serverless.yml functions.hello',
       'Resources.HelloFunction: timeout is 30 in template.yaml but 10 in serverless.yml functions.hello',
-      'Resources.HelloFunction: environment is ["NODE_OPTIONS","TABLE_NAME"] in template.yaml but ["LOGS_BUCKET","LOGS_PREFIX","NODE_OPTIONS"] in serverless.yml functions.hello',
+      'Resources.HelloFunction: environment is ["NODE_OPTIONS","TABLE_NAME"] in template.yaml but ["LOGS_BUCKET","LOGS_DELIVERY","LOGS_PREFIX","NODE_OPTIONS"] in serverless.yml functions.hello',
       'Resources.HelloFunction: layers is ["CacheExtensionLayer"] in template.yaml but ["LogsExtensionLayer"] in serverless.yml functions.hello',
       'Resources.HelloFunction: events is ["httpApi","schedule"] in template.yaml but ["httpApi"] in serverless.yml functions.hello',
     ]);
