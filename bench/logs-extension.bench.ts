@@ -22,9 +22,9 @@ import { percentiles } from './stats';
  */
 const INVOKES = Number(process.env.BENCH_INVOKES ?? 300);
 const BURST_LINES = Number(process.env.BENCH_BURST_LINES ?? 50_000);
-/** Paced rates (lines per second), one second each, stepped up to find the highest with nothing dropped. */
 /** The second function profile's wait (ms), as for a downstream call. */
 const WAIT_MS = Number(process.env.BENCH_WAIT_MS ?? 20);
+/** Paced rates (lines per second), one second each, stepped up to find the highest with nothing dropped. */
 const RATES = (process.env.BENCH_RATES ?? '25000,50000,75000,100000,125000').split(',').map(Number);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 

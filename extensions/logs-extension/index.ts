@@ -128,7 +128,9 @@ async function main(): Promise<void> {
     // SHUTDOWN: ship what is here while the last invoke's REPORT comes, then the rest, and leave.
     // Drops do not end this wait: there is no next upload. The last margin is kept for that upload.
     stopBackground.abort();
-    const early = shipper.flush(buffer, { deadlineMs: deadline, maxObjectBytes: settings.objectBytes });
+    const early = shipper
+      .flush(buffer, { deadlineMs: deadline, maxObjectBytes: settings.objectBytes })
+      .catch(() => undefined); // what it could not upload is still buffered for the final flush
     if (lastRequestId) {
       const outcome = await progress.waitFor(
         'platform.report',

@@ -133,8 +133,8 @@ describe('logs extension in the sandbox', () => {
         // Each invoke's lines were uploaded before it ended: all are in S3 before SHUTDOWN.
         expect(before).toEqual(Array.from({ length: 3000 }, (_, i) => i));
       } else {
-        // Uploaded while later invokes ran (an upload spans several, frozen in between): all but the
-        // last invokes' lines are in S3 already.
+        // Uploaded while later invokes ran (an upload spans several, frozen in between): most lines
+        // are in S3 already, in order.
         expect(before.length).toBeGreaterThanOrEqual(2000);
         expect(before).toEqual(Array.from({ length: before.length }, (_, i) => i));
       }
@@ -202,7 +202,10 @@ describe('logs extension in the sandbox', () => {
     const bucket = await newBucket();
     // S3 through a proxy the test can cut and restore, as an outage would.
     const proxy = await cuttableProxy(new URL(s3.endpoint));
-    const sandbox = await environment(bucket, proxy.url, { LOGS_MAX_BUFFER_BYTES: String(1024 * 1024) });
+    const sandbox = await environment(bucket, proxy.url, {
+      LOGS_MAX_BUFFER_BYTES: String(1024 * 1024),
+      LOGS_OBJECT_BYTES: String(256 * 1024),
+    });
     await runInvokes(sandbox, 3, 10, 'before');
     proxy.cut();
     const result = await sandbox.invoke(JSON.stringify({ tag: 'during', lines: 30_000, first: 0 })); // ≈ 2 MB of logs

@@ -55,15 +55,15 @@ const ATTEMPTS_WITHOUT_DEADLINE = 3;
 /** Waits `ms`, or less if `signal` aborts meanwhile. */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort); // the signal outlives many sleeps
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 /** A key part that is safe in a URL path and cannot add a level to the key. */
 const keyPart = (s: string) => (s.includes('/') ? encodeURIComponent(s) : s);

@@ -96,10 +96,12 @@ export function parseLogsSettings(env: NodeJS.ProcessEnv): LogsSettings {
   const lowMemory = oneOf(env, 'LOGS_LOW_MEMORY', ['true', 'false'] as const, 'a boolean');
   const maxBufferBytes = integer(env, INTEGERS.maxBufferBytes);
   const objectBytes = integer(env, INTEGERS.objectBytes);
-  if (objectBytes > maxBufferBytes) {
-    // The buffer would drop its oldest records before an object's worth could gather.
+  const batchBytes = integer(env, INTEGERS.maxBytes);
+  if (objectBytes + batchBytes > maxBufferBytes) {
+    // An object's worth plus one Telemetry batch must fit, or the buffer drops its oldest records
+    // before the upload that would have made room starts.
     throw new LogsSettingsError(
-      `LOGS_OBJECT_BYTES: ${objectBytes} is more than LOGS_MAX_BUFFER_BYTES (${maxBufferBytes}); make it at most that`,
+      `LOGS_OBJECT_BYTES: ${objectBytes} plus one Telemetry batch (LOGS_BUFFER_MAX_BYTES, ${batchBytes}) is more than LOGS_MAX_BUFFER_BYTES (${maxBufferBytes}); lower LOGS_OBJECT_BYTES or raise LOGS_MAX_BUFFER_BYTES`,
     );
   }
   return {
@@ -109,7 +111,7 @@ export function parseLogsSettings(env: NodeJS.ProcessEnv): LogsSettings {
     types: types as LogsSettings['types'],
     buffering: {
       maxItems: integer(env, INTEGERS.maxItems),
-      maxBytes: integer(env, INTEGERS.maxBytes),
+      maxBytes: batchBytes,
       timeoutMs: integer(env, INTEGERS.timeoutMs),
     },
     maxBufferBytes,

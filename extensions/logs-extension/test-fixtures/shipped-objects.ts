@@ -11,15 +11,23 @@ export interface ShippedObject {
 }
 
 /** The environment id and sequence number at the end of a key: objects of one environment sort in upload order. */
-const ORDER = /\/\d{4}-\d\d-\d\dT[\d:.]+Z-(.+)-(\d{6})\.ndjson\.gz$/;
-const orderOf = (key: string) => {
-  const [, environment = '', seq = ''] = ORDER.exec(key) ?? [];
-  return `${environment}-${seq}`;
-};
+const ORDER = /\/\d{4}-\d\d-\d\dT[\d:.]+Z-(.+)-(\d{6,})\.ndjson\.gz$/;
+function orderOf(key: string): [string, number] {
+  const match = ORDER.exec(key);
+  if (!match) throw new Error(`${key} is not a key the logs extension writes`);
+  return [match[1]!, Number(match[2])];
+}
+/** By environment id (code point order), then sequence number. */
+function byUploadOrder(a: string, b: string): number {
+  const [envA, seqA] = orderOf(a);
+  const [envB, seqB] = orderOf(b);
+  return envA < envB ? -1 : envA > envB ? 1 : seqA - seqB;
+}
 
 /**
  * Every object under `prefix` in `bucket`, downloaded and gunzipped, in upload order per environment
- * (for the tests and the benchmark to read back what the extension shipped). ListObjects (v1) with
+ * (for the tests and the benchmark to read back what the extension shipped); environments in the
+ * order of their ids, not in time. ListObjects (v1) with
  * Marker: s3rver's ListObjectsV2 continuation tokens are unreliable.
  */
 export async function shippedObjects(
@@ -48,5 +56,5 @@ export async function shippedObjects(
       };
     }),
   );
-  return objects.sort((a, b) => orderOf(a.key).localeCompare(orderOf(b.key)));
+  return objects.sort((a, b) => byUploadOrder(a.key, b.key));
 }
