@@ -122,7 +122,15 @@ async function main(): Promise<void> {
           `invoke ${event.requestId}: platform.runtimeDone ${outcome === 'dropped' ? 'may have been dropped by Telemetry' : 'not received by the deadline'}; the rest of its records go with the next upload`,
         );
       }
-      await shipper.flush(buffer, { deadlineMs: deadline, maxObjectBytes: settings.objectBytes });
+      const uploaded = await shipper.flush(buffer, {
+        deadlineMs: Math.min(deadline, Date.now() + settings.uploadWaitMs),
+        maxObjectBytes: settings.objectBytes,
+      });
+      if (uploaded.failed) {
+        log(
+          `invoke ${event.requestId}: S3 upload failing (${shipper.lastError?.message ?? 'unknown error'}); ${uploaded.remaining} record(s) kept for the next attempt`,
+        );
+      }
       continue;
     }
     // SHUTDOWN: ship what is here while the last invoke's REPORT comes, then the rest, and leave.

@@ -34,6 +34,12 @@ export interface LogsSettings {
   delivery: 'end-of-invoke' | 'background';
   /** With background delivery: records are uploaded once the oldest has waited this long (or by size). */
   maxAgeMs: number;
+  /**
+   * With end-of-invoke delivery: how long the end of an invoke may spend on uploads (retries
+   * included); what is left then stays buffered for the next one, so an S3 outage never holds every
+   * invoke until its timeout.
+   */
+  uploadWaitMs: number;
   /** V8's optimizing compilers off after start-up (default true; see low-memory.ts). */
   lowMemory: boolean;
   /** Patterns whose matches are masked before upload. */

@@ -24,6 +24,7 @@ describe('parseLogsSettings', () => {
       objectBytes: 1024 * 1024,
       delivery: 'end-of-invoke',
       maxAgeMs: 10_000,
+      uploadWaitMs: 2000,
       lowMemory: true,
       redact: [],
     });
@@ -41,6 +42,7 @@ describe('parseLogsSettings', () => {
         'LOGS_OBJECT_BYTES',
         'LOGS_DELIVERY',
         'LOGS_MAX_AGE_MS',
+        'LOGS_UPLOAD_WAIT_MS',
         'LOGS_REDACT_PATTERNS',
         'LOGS_REDACT_ENV_SECRETS',
         'LOGS_LOW_MEMORY',
@@ -61,6 +63,7 @@ describe('parseLogsSettings', () => {
       LOGS_OBJECT_BYTES: '65536',
       LOGS_DELIVERY: 'background',
       LOGS_MAX_AGE_MS: '0',
+      LOGS_UPLOAD_WAIT_MS: '500',
       LOGS_REDACT_PATTERNS: '["card=\\\\d+"]',
       LOGS_LOW_MEMORY: 'false',
     });
@@ -72,6 +75,7 @@ describe('parseLogsSettings', () => {
       objectBytes: 65_536,
       delivery: 'background',
       maxAgeMs: 0,
+      uploadWaitMs: 500,
       lowMemory: false,
     });
     expect(settings.redact.map((r) => r.source)).toEqual(['card=\\d+']);

@@ -24,6 +24,7 @@ const INTEGERS = {
   maxBufferBytes: { name: 'LOGS_MAX_BUFFER_BYTES', fallback: 32 * MiB, min: MiB, max: 1024 * MiB },
   objectBytes: { name: 'LOGS_OBJECT_BYTES', fallback: MiB, min: 64 * 1024, max: 64 * MiB },
   maxAgeMs: { name: 'LOGS_MAX_AGE_MS', fallback: 10_000, min: 0, max: 3_600_000 },
+  uploadWaitMs: { name: 'LOGS_UPLOAD_WAIT_MS', fallback: 2000, min: 100, max: 900_000 },
 } satisfies Record<string, IntegerSetting>;
 
 function integer(env: NodeJS.ProcessEnv, { name, fallback, min, max }: IntegerSetting): number {
@@ -118,6 +119,7 @@ export function parseLogsSettings(env: NodeJS.ProcessEnv): LogsSettings {
     objectBytes,
     delivery,
     maxAgeMs: integer(env, INTEGERS.maxAgeMs),
+    uploadWaitMs: integer(env, INTEGERS.uploadWaitMs),
     lowMemory: lowMemory === 'true',
     redact: [
       ...patterns(env.LOGS_REDACT_PATTERNS),
