@@ -106,14 +106,18 @@ export class ExtensionsApiClient {
     await this.reportError('/2020-01-01/extension/exit/error', errorType, message);
   }
 
-  /** Subscribes to the Telemetry API with an HTTP destination on this extension's listener port. */
+  /**
+   * Subscribes to the Telemetry API with an HTTP destination on this extension's listener port.
+   * False when the environment answers 202 (`Telemetry.NotSupported`: AWS's runtime interface
+   * emulator, so `sam local invoke`), which then delivers nothing.
+   */
   async subscribeTelemetry(options: {
     types: Array<'platform' | 'function' | 'extension'>;
     port: number;
     path?: string;
     buffering?: { maxItems?: number; maxBytes?: number; timeoutMs?: number };
     schemaVersion?: string;
-  }): Promise<void> {
+  }): Promise<boolean> {
     const body = {
       schemaVersion: options.schemaVersion ?? '2022-12-13',
       types: options.types,
@@ -123,18 +127,22 @@ export class ExtensionsApiClient {
         URI: `http://sandbox.localdomain:${options.port}${options.path ?? '/'}`,
       },
     };
-    await this.call('PUT', '/2022-07-01/telemetry', JSON.stringify(body), {
+    const reply = await this.call('PUT', '/2022-07-01/telemetry', JSON.stringify(body), {
       'Lambda-Extension-Identifier': this.id,
     });
+    return reply.status !== 202;
   }
 
-  /** The Logs API (2020-08-15), for environments that refuse the Telemetry API; same streams, older schemas. */
+  /**
+   * The Logs API (2020-08-15), for environments that refuse the Telemetry API; same streams, older
+   * schemas. False when the environment answers 202 (`Logs.NotSupported`).
+   */
   async subscribeLogs(options: {
     types: Array<'platform' | 'function' | 'extension'>;
     port: number;
     path?: string;
     buffering?: { maxItems?: number; maxBytes?: number; timeoutMs?: number };
-  }): Promise<void> {
+  }): Promise<boolean> {
     const body = {
       schemaVersion: '2021-03-18',
       types: options.types,
@@ -144,9 +152,10 @@ export class ExtensionsApiClient {
         URI: `http://sandbox.localdomain:${options.port}${options.path ?? '/'}`,
       },
     };
-    await this.call('PUT', '/2020-08-15/logs', JSON.stringify(body), {
+    const reply = await this.call('PUT', '/2020-08-15/logs', JSON.stringify(body), {
       'Lambda-Extension-Identifier': this.id,
     });
+    return reply.status !== 202;
   }
 
   private async reportError(path: string, errorType: string, message: string): Promise<void> {

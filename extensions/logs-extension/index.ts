@@ -49,15 +49,23 @@ async function startListener(onRecords: (records: TelemetryRecord[]) => void): P
   return server;
 }
 
-async function subscribe(api: ExtensionsApiClient, settings: LogsSettings, port: number): Promise<void> {
+/**
+ * Subscribes through the Telemetry API, else the Logs API (older environments refuse the first; both
+ * carry the same streams). False when neither delivers anything here.
+ */
+async function subscribe(api: ExtensionsApiClient, settings: LogsSettings, port: number): Promise<boolean> {
+  const options = { types: settings.types, port, buffering: settings.buffering };
   try {
-    await api.subscribeTelemetry({ types: settings.types, port, buffering: settings.buffering });
+    if (await api.subscribeTelemetry(options)) return true;
+    log('Telemetry API not supported here; subscribing through the Logs API');
   } catch (e) {
-    // Where the Telemetry API is refused (older environments), the Logs API carries the same streams.
     if (!(e instanceof ExtensionsApiError)) throw e;
     log(`Telemetry API refused (${e.errorType}); subscribing through the Logs API`);
-    await api.subscribeLogs({ types: settings.types, port, buffering: settings.buffering });
   }
+  if (await api.subscribeLogs(options)) return true;
+  // AWS's runtime interface emulator (sam local invoke) stubs both: nothing will come to ship.
+  log('neither the Telemetry nor the Logs API delivers records here: nothing to ship');
+  return false;
 }
 
 async function main(): Promise<void> {
@@ -100,7 +108,11 @@ async function main(): Promise<void> {
   });
 
   await api.register(NAME, ['INVOKE', 'SHUTDOWN']);
-  await subscribe(api, settings, (listener.address() as AddressInfo).port);
+  if (!(await subscribe(api, settings, (listener.address() as AddressInfo).port))) {
+    // Stay registered (leaving would fail the environment) without waiting for records that never come.
+    listener.close();
+    for (;;) if ((await api.next()).eventType === 'SHUTDOWN') process.exit(0);
+  }
   if (settings.lowMemory) useLowMemoryCompilers();
 
   let lastRequestId: string | undefined;

@@ -175,6 +175,31 @@ describe('logs extension in the sandbox', () => {
     ).toEqual(ids);
   }, 60_000);
 
+  it('where neither Telemetry nor Logs API delivers (sam local invoke), stays out of the way', async () => {
+    const bucket = await newBucket();
+    const lines: string[] = [];
+    const sandbox = await environment(
+      bucket,
+      s3.endpoint,
+      {},
+      {
+        telemetryApis: 'not-supported',
+        print: (l) => lines.push(l),
+      },
+    );
+    const result = await sandbox.invoke(JSON.stringify({ tag: 'stub', lines: 1, first: 0 }));
+    expect(result.status).toBe('success');
+    // No runtimeDone will ever come: the invoke must not wait for one until its 10 s timeout.
+    expect(result.durationMs).toBeLessThan(2000);
+    await sandbox.close();
+    expect(lines).toContainEqual(
+      expect.stringContaining(
+        'neither the Telemetry nor the Logs API delivers records here: nothing to ship',
+      ),
+    );
+    expect(await shipped(bucket)).toEqual([]);
+  });
+
   it('reports a bad setting through /init/error, naming the variable', async () => {
     const sandbox = await environment(await newBucket(), s3.endpoint, { LOGS_DELIVERY: 'later' });
     const result = await sandbox.invoke(JSON.stringify({ tag: 'never', lines: 1, first: 0 }));

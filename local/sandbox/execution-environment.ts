@@ -56,6 +56,13 @@ export interface SandboxOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
   /** Added to the function's environment (e.g. AWS_ENDPOINT_URL_* of the local cloud). */
   extraEnv?: Record<string, string>;
+  /**
+   * `lambda` (default): the Telemetry and Logs APIs deliver as on Lambda. `not-supported`: every
+   * subscription is answered 202 `Telemetry.NotSupported` / `Logs.NotSupported` and nothing is
+   * delivered, as AWS's runtime interface emulator (and so `sam local invoke`) does, for testing that
+   * an extension copes there.
+   */
+  telemetryApis?: 'lambda' | 'not-supported';
   /** Every telemetry record, as it is produced (tests, the CLI). */
   onTelemetry?: (event: TelemetryEvent) => void;
   /** Lines as CloudWatch Logs would show them. */
@@ -495,6 +502,12 @@ export class ExecutionEnvironment {
     } catch (e) {
       const err = e as LambdaApiError;
       return { status: err.status, body: { errorMessage: err.message, errorType: err.errorType } };
+    }
+    if (this.options.telemetryApis === 'not-supported') {
+      return {
+        status: 202,
+        body: { errorMessage: `${prefix} API is not supported`, errorType: `${prefix}.NotSupported` },
+      };
     }
     if (
       !running ||

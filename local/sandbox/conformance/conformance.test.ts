@@ -359,6 +359,20 @@ describe('extensions', () => {
     );
   });
 
+  it('with telemetryApis: not-supported, answers subscriptions 202 and delivers nothing, as AWS’s emulator does', async () => {
+    const { env, scratch, telemetry } = await sandbox(['telemetry'], {}, { telemetryApis: 'not-supported' });
+    const result = await env.invoke(JSON.stringify({ action: 'log', lines: ['never delivered'] }));
+    expect(result.status).toBe('success');
+    await env.close();
+    expect(existsSync(join(scratch, 'telemetry.ndjson'))).toBe(false);
+    expect(ofType(telemetry, 'platform.telemetrySubscription')).toEqual([]);
+    expect(ofType(telemetry, 'extension').map((e) => String(e.record))).toContainEqual(
+      expect.stringContaining(
+        'subscribe 202 {"errorMessage":"Telemetry API is not supported","errorType":"Telemetry.NotSupported"}; again 202; other API 202 {"errorMessage":"Logs API is not supported","errorType":"Logs.NotSupported"}',
+      ),
+    );
+  });
+
   it('delivers through the Logs API in its own schema (platform.end, no init records)', async () => {
     const { env, scratch } = await sandbox(['telemetry'], { environment: { TELEMETRY_API: 'logs' } });
     const result = await env.invoke(JSON.stringify({ action: 'log', lines: ['via logs api'] }));
