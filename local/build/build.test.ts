@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { isBuiltin } from 'node:module';
 import { projectRoot, realTemplate } from '../checks/test-fixtures';
 import type { Template } from '../template/template';
-import { buildAll, buildFunction, esbuildOptions } from './build';
+import { buildAll, buildFunction, buildWithMakefile, esbuildOptions } from './build';
 
 const run = promisify(execFile);
 
@@ -53,6 +54,20 @@ describe('build', () => {
     };
     const built = await buildAll(t, root);
     expect(readFileSync(join(built.get('DemoLayer')!, 'extensions/demo'), 'utf8')).toBe('#!/bin/sh\n');
+  });
+
+  it.each([
+    ['CacheExtensionLayer', 'cache-extension', 'GetParameterCommand'],
+    ['LogsExtensionLayer', 'logs-extension', 'PutObjectCommand'],
+  ])('bundles the AWS SDK into %s: it requires nothing but Node built-ins', async (layer, file, command) => {
+    const built = await buildWithMakefile(realTemplate(), layer, projectRoot);
+    const text = readFileSync(join(built, 'extensions', file), 'utf8');
+    expect(text).toContain(command);
+    // Every require, in the main bundle and in the modules embedded as text (quotes escaped there).
+    const required = [...text.matchAll(/require\(\\?"([^"\\]+)\\?"\)/g)].map((m) => m[1]!);
+    expect(required.length).toBeGreaterThan(0);
+    // The one exception is optional: the SDK tries the CRT signer and falls back when it is absent.
+    expect(required.filter((r) => !isBuiltin(r) && r !== '@aws-sdk/signature-v4-crt')).toEqual([]);
   });
 
   it('refuses a function that does not build with esbuild, naming it', () => {

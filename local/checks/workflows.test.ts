@@ -28,6 +28,7 @@ interface Job {
   permissions?: string | Record<string, string>;
   concurrency?: string | { group?: string; 'cancel-in-progress'?: boolean | string };
   'timeout-minutes'?: number | string;
+  env?: Record<string, string>;
   uses?: string;
   steps?: Step[];
 }
@@ -238,6 +239,29 @@ describe('GitHub Actions workflows', () => {
       const deploy = jobOf(workflow, 'deploy');
       expect(deploy.environment).toBe('production');
       expect(deploy.if).toBe("github.ref == 'refs/heads/main'");
+    });
+
+    it('sets up SAM, assumes the role, then validates, builds and deploys, in that order', () => {
+      const steps = (jobOf(workflow, 'deploy').steps ?? []).map((step) => step.uses ?? step.run ?? '');
+      const at = (pattern: RegExp) => steps.findIndex((s) => pattern.test(s));
+      const order = [
+        at(/^aws-actions\/setup-sam@/),
+        at(/^aws-actions\/configure-aws-credentials@/),
+        at(/^sam validate --lint/),
+        at(/^sam build/),
+        at(/^sam deploy/),
+      ];
+      expect(order.every((i) => i >= 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+    });
+
+    it('hands CloudFormation its own execution role when one is configured', () => {
+      const deploy = jobOf(workflow, 'deploy');
+      expect(deploy.env?.CFN_EXECUTION_ROLE_ARN).toBe('${{ vars.CFN_EXECUTION_ROLE_ARN }}');
+      const runs = (deploy.steps ?? []).map((step) => step.run ?? '').join('\n');
+      expect(runs).toMatch(
+        /sam deploy[^\n]*\$\{CFN_EXECUTION_ROLE_ARN:\+--role-arn "\$CFN_EXECUTION_ROLE_ARN"\}/,
+      );
     });
 
     it('deploys without prompting and without failing on an unchanged stack', () => {
