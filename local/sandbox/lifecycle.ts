@@ -215,14 +215,9 @@ export class Lifecycle {
 
   /** `GET /extension/event/next`: waits for the extension's next event. */
   extensionNext(id: string | undefined): Promise<ExtensionEvent> {
+    // A registered extension may wait for its first event while others are still registering, as on
+    // Lambda (its state goes Registered → Ready); the wait ends when init does.
     const ext = this.extension(id);
-    if (this.phase === 'registering') {
-      throw new LambdaApiError(
-        403,
-        'Extension.InvalidExtensionState',
-        'Call /event/next after every extension registered.',
-      );
-    }
     ext.ready = true;
     const promise = this.wait(ext);
     this.checkInitDone();

@@ -303,6 +303,19 @@ describe('extensions', () => {
     expect(lines).toContain('EXTENSION\tName: curl-extension\tState: Ready\tEvents: [INVOKE, SHUTDOWN]');
   });
 
+  it('lets an extension wait on /event/next while another is still registering', async () => {
+    // The shell extension registers and calls next at once; late-extension registers 0.3 s later.
+    const { env, telemetry, lines } = await sandbox(['curl', 'late']);
+    const result = await env.invoke('{"action":"echo"}');
+    expect(result.status).toBe('success');
+    expect(ofType(telemetry, 'platform.extension').map((e) => recordOf(e).name)).toEqual(
+      expect.arrayContaining(['curl-extension', 'late-extension']),
+    );
+    // The early one was held, not refused: the first answer to its /event/next is the INVOKE.
+    const received = lines.filter((l) => l.includes('[curl-extension] received'));
+    expect(received[0]).toContain('"eventType":"INVOKE"');
+  });
+
   it('freezes the environment between invokes: an extension timer does not fire while frozen', async () => {
     const frozen = await sandbox(['timer']);
     await frozen.env.invoke('{"action":"sleep","ms":50}'); // the timer ticks while the invoke runs
