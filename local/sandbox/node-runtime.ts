@@ -37,8 +37,9 @@ export function parseNodeRuntime(runtime: string): number {
 const runtimes = new Map<string, Promise<string>>();
 
 /**
- * Absolute path of a `node` executable of that major version: this process's own when it matches,
- * else the cached copy, fetched through npm the first time. Concurrent callers share one fetch; another
+ * Absolute path of a `node` executable of that major version: always the copy fetched through npm
+ * (cached after the first time), never the machine's own node, whose build, flags and patch level
+ * may differ from what Lambda's runtime would run. Concurrent callers share one fetch; another
  * process fetching the same runtime at the same time cannot leave a half-written cache entry, because an
  * entry only appears by renaming a complete, verified directory into place.
  */
@@ -47,7 +48,6 @@ export async function ensureNodeRuntime(
   options: EnsureNodeRuntimeOptions = {},
 ): Promise<string> {
   if (!Number.isSafeInteger(major) || major < 1) throw new Error(`${major} is not a Node.js major version`);
-  if (majorOf(process.versions.node) === major) return process.execPath;
   const cacheDir = resolve(options.cacheDir ?? defaultCacheDir);
   const entry = join(cacheDir, `node-${major}-${process.platform}-${process.arch}`);
   let pending = runtimes.get(entry);
