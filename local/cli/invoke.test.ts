@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
 import { projectRoot } from '../checks/test-fixtures';
 
 const run = promisify(execFile);
@@ -42,6 +43,9 @@ function probeProject(template = TEMPLATE, makefile = MAKEFILE): string {
   return root;
 }
 
+/** In the probe function's environment, so every process of its sandbox carries it (see leftBehind). */
+const MARKER = randomUUID();
+
 const TEMPLATE = `Transform: AWS::Serverless-2016-10-31
 Resources:
   ProbeLayer:
@@ -57,6 +61,7 @@ Resources:
       CodeUri: functions/probe
       Handler: index.handler
       Runtime: nodejs24.x
+      Environment: { Variables: { CLI_PROBE_MARKER: ${MARKER} } }
       Timeout: 5
       Layers: [!Ref ProbeLayer]
 `;
@@ -83,21 +88,35 @@ async function invoke(
   }
 }
 
-/** Processes whose command line names this project's function (its runtime, its /opt extensions). */
+/**
+ * Live processes of the probe function's sandbox, found by the marker in their environment: the
+ * runtime, the extension and whatever they started (curl, sleep), whatever their command lines.
+ */
 function leftBehind(): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (cmdline.includes('lambda-opt-CliProbeFunction') && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z')
-        found.push(`${pid} ${cmdline}`);
+      if (environ.includes(`CLI_PROBE_MARKER=${MARKER}`) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z')
+        found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
     } catch {
-      // exited while we looked
+      // exited while we looked, or not ours to read
     }
   }
   return found;
 }
+
+it('finds a process of the probe left running (the check below each test can fail)', async () => {
+  const stray = spawn('sleep', ['30'], { env: { ...process.env, CLI_PROBE_MARKER: MARKER } });
+  await new Promise((resolve) => stray.once('spawn', resolve));
+  try {
+    expect(leftBehind()).toEqual([expect.stringContaining('sleep 30')]);
+  } finally {
+    stray.kill('SIGKILL');
+    await new Promise((resolve) => stray.once('exit', resolve));
+  }
+});
 
 afterEach(() => {
   expect(leftBehind()).toEqual([]);
@@ -166,7 +185,9 @@ describe('npm run invoke', () => {
       'CliProbeFunction',
     );
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^invoke: build of CliProbeFunction or its layers failed: .*build-ProbeLayer/m);
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^invoke: build of CliProbeFunction or its layers failed: .*build-ProbeLayer/),
+    ]);
   });
 
   it('shuts the environment down through SHUTDOWN on Ctrl-C and exits 130', async () => {
