@@ -132,18 +132,20 @@ export class Lifecycle {
         'Extension.InvalidExtensionName',
         'Lambda-Extension-Name header is required.',
       );
+    // A second register from a registered extension is a state error in Lambda (Registered →
+    // Registered), not a name error: checked first, since its name is no longer awaited.
+    if ([...this.extensions.values()].some((e) => e.name === name)) {
+      throw new LambdaApiError(
+        403,
+        'Extension.InvalidExtensionState',
+        `State transition from Registered to Registered failed for extension ${name}.`,
+      );
+    }
     if (!this.launched.has(name)) {
       throw new LambdaApiError(
         403,
         'Extension.InvalidExtensionName',
         `Extension name "${name}" must be the file name of an executable in /opt/extensions.`,
-      );
-    }
-    if ([...this.extensions.values()].some((e) => e.name === name)) {
-      throw new LambdaApiError(
-        403,
-        'Extension.AlreadyRegistered',
-        `Extension "${name}" is already registered.`,
       );
     }
     if (

@@ -3,7 +3,7 @@
  * processes — the sandbox's runtime client on Node.js 24 from npm, and independent extensions (one
  * in shell + curl) — and checks what the runtime, the extensions and the caller observe.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecutionEnvironment, type SandboxOptions } from '../execution-environment';
@@ -55,6 +55,7 @@ async function sandbox(
     environment: {
       TIMER_FILE: join(scratch, 'ticks'),
       ENV_DUMP_FILE: join(scratch, 'extension-env'),
+      PROBE_FILE: join(scratch, 'probe.json'),
       TELEMETRY_FILE: join(scratch, 'telemetry.ndjson'),
       ...overrides.environment,
     },
@@ -69,16 +70,23 @@ async function sandbox(
   return { env, telemetry, lines, scratch };
 }
 
+/** False for a test whose environment is refused before it starts anything. */
+let startsProcesses = true;
+
 afterEach(async () => {
   await Promise.all(open.splice(0).map((env) => env.close()));
   for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   // Nothing the sandbox started survives a test, whatever failed in it: the kernel has no process
   // left in any group the sandbox created (a shell extension's `sleep` children included).
   expect(liveProcessGroups().size).toBe(0);
-  expect(spawnedGroupIds.length).toBeGreaterThan(0);
+  if (startsProcesses) expect(spawnedGroupIds.length).toBeGreaterThan(0);
+  startsProcesses = true;
   expect(survivingGroups(spawnedGroupIds.splice(0))).toEqual([]);
 });
 
+/** What a probe fixture wrote: nested JSON read back (shapes are asserted by the tests). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Probe = Record<string, any>;
 const json = (b: Buffer) => JSON.parse(b.toString('utf8')) as Record<string, unknown>;
 const ofType = (events: TelemetryEvent[], type: string) => events.filter((e) => e.type === type);
 const recordOf = (e: TelemetryEvent | undefined) => (e?.record ?? {}) as Record<string, unknown>;
@@ -153,6 +161,24 @@ describe('invoke and the Runtime API', () => {
     expect(String(runtimeEnv.PATH).endsWith(':/opt/bin')).toBe(true);
     const seen = readFileSync(join(scratch, 'extension-env.paths'), 'utf8').trim().split('\n');
     expect(seen).toEqual(['0=/opt/extensions/env-dump-extension', 'opt:env-dump-extension', 'task:index.js']);
+  });
+
+  namespaced('extracts layers in order into /opt: a later layer’s file wins', async () => {
+    const layers = ['first', 'second'].map((name) => {
+      const dir = mkdtempSync(join(tmpdir(), `layer-${name}-`));
+      scratchDirs.push(dir);
+      mkdirSync(join(dir, 'data'));
+      writeFileSync(join(dir, 'data', 'which.txt'), name);
+      writeFileSync(join(dir, 'data', `only-${name}.txt`), name);
+      return dir;
+    });
+    const { env } = await sandbox([], { layerDirs: layers });
+    const read = async (path: string) =>
+      JSON.parse(
+        (await env.invoke(JSON.stringify({ action: 'read', path }))).payload.toString('utf8'),
+      ) as string;
+    expect(await read('/opt/data/which.txt')).toBe('second');
+    expect(await read('/opt/data/only-first.txt')).toBe('first');
   });
 
   it('uses the host folders as they are with filesystem: host', async () => {
@@ -303,6 +329,61 @@ describe('extensions', () => {
     expect(lines).toContain('EXTENSION\tName: curl-extension\tState: Ready\tEvents: [INVOKE, SHUTDOWN]');
   });
 
+  it('answers the edges of the Extensions API as Lambda does', async () => {
+    // late-extension registers 0.3 s after the probe: registration is still open for its second try.
+    const { env, scratch, telemetry } = await sandbox(['probe', 'late']);
+    const result = await env.invoke('{"action":"echo"}');
+    await env.close();
+    const seen = JSON.parse(readFileSync(join(scratch, 'probe.json'), 'utf8')) as Probe;
+    expect(seen.wrongName).toMatchObject({
+      status: 403,
+      body: { errorType: 'Extension.InvalidExtensionName' },
+    });
+    expect(seen.badEvent).toMatchObject({ status: 403, body: { errorType: 'Extension.InvalidEventType' } });
+    // With Accept-Feature: accountId the register body carries the account.
+    expect(seen.registered).toEqual({
+      status: 200,
+      body: {
+        functionName: 'conformance',
+        functionVersion: '$LATEST',
+        handler: 'index.handler',
+        accountId: expect.stringMatching(/^\d{12}$/),
+      },
+    });
+    // Registering twice is a state error, as in Lambda's own implementation.
+    expect(seen.again).toMatchObject({ status: 403, body: { errorType: 'Extension.InvalidExtensionState' } });
+    // Each event comes with its own event identifier header; INVOKE always carries tracing.
+    const [invoke, shutdown] = seen.events;
+    expect(invoke.event).toMatchObject({
+      eventType: 'INVOKE',
+      requestId: result.requestId,
+      tracing: { type: 'X-Amzn-Trace-Id' },
+    });
+    expect(shutdown.event).toMatchObject({ eventType: 'SHUTDOWN', shutdownReason: 'spindown' });
+    expect(invoke.identifier).toEqual(expect.any(String));
+    expect(invoke.identifier).not.toBe(shutdown.identifier);
+    expect(seen.exitError).toEqual({ status: 202, body: { status: 'OK' } });
+    // The cold start's records include the runtime's init outcome.
+    expect(recordOf(ofType(telemetry, 'platform.initRuntimeDone')[0])).toMatchObject({
+      initializationType: 'on-demand',
+      phase: 'init',
+      status: 'success',
+    });
+  });
+
+  it('refuses more than 10 extensions at init with Extension.TooManyExtensions', async () => {
+    const layer = mkdtempSync(join(tmpdir(), 'eleven-'));
+    scratchDirs.push(layer);
+    mkdirSync(join(layer, 'extensions'));
+    for (let i = 1; i <= 11; i++)
+      cpSync(join(fixtures, 'layers/late/extensions/late-extension'), join(layer, 'extensions', `ext-${i}`));
+    const { env } = await sandbox([], { layerDirs: [layer] });
+    const result = await env.invoke('{"action":"echo"}');
+    startsProcesses = false; // refused before any process starts
+    expect(result.errorType).toBe('Extension.TooManyExtensions');
+    expect(json(result.payload).errorMessage).toMatch(/11 extensions .*at most 10/);
+  });
+
   it('lets an extension wait on /event/next while another is still registering', async () => {
     // The shell extension registers and calls next at once; late-extension registers 0.3 s later.
     const { env, telemetry, lines } = await sandbox(['curl', 'late']);
@@ -408,6 +489,35 @@ describe('extensions', () => {
       ]),
     );
     expect(received.find((e) => e.type === 'platform.end')?.record).toEqual({ requestId: result.requestId });
+  });
+});
+
+describe('the Runtime API, seen by a raw client', () => {
+  it('sends every header on next, and answers a response over 6 MiB with 413 to the runtime', async () => {
+    const { env, scratch } = await sandbox(
+      [],
+      {},
+      {
+        runtimeClient: { command: nodePath, args: [join(fixtures, 'raw-runtime.js')] },
+      },
+    );
+    const result = await env.invoke('{"hello":1}', { clientContext: '' });
+    expect(result.errorType).toBe('Function.ResponseSizeTooLarge');
+    const seen = JSON.parse(readFileSync(join(scratch, 'probe.json'), 'utf8')) as Probe;
+    expect(seen.next.status).toBe(200);
+    expect(seen.next.headers).toMatchObject({
+      'lambda-runtime-aws-request-id': result.requestId,
+      'lambda-runtime-deadline-ms': expect.stringMatching(/^\d{13}$/),
+      'lambda-runtime-invoked-function-arn': expect.stringMatching(
+        /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:conformance$/,
+      ),
+      'lambda-runtime-trace-id': expect.stringMatching(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};/),
+      // Present even when empty, as Lambda sends them.
+      'lambda-runtime-client-context': '',
+      'lambda-runtime-cognito-identity': '',
+    });
+    expect(seen.tooBig.status).toBe(413);
+    expect(JSON.parse(seen.tooBig.body)).toMatchObject({ errorType: expect.any(String) });
   });
 });
 
