@@ -225,6 +225,20 @@ describe('TelemetryDispatcher delivery failures', () => {
     expect(dispatcher.stats().ext).toMatchObject({ delivered: 5, batches: 1, retries: 2 });
   });
 
+  it('backs off between retries, doubling the delay each time up to its ceiling', async () => {
+    const listener = await Listener.start((index) => (index < 4 ? 500 : 200));
+    const dispatcher = newDispatcher({ retryBaseMs: 40, retryMaxMs: 120 });
+    dispatcher.subscribe(subscriptionTo(listener.port, { buffering: { timeoutMs: 25 } }));
+    dispatcher.publish(functionLine(0));
+    await dispatcher.flush();
+    const at = listener.batches.map((batch) => batch.arrivedAt);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    // Timers never fire early: each gap is at least its delay (40, 80, then the 120 ceiling twice).
+    expect(gaps).toHaveLength(4);
+    [40, 80, 120, 120].forEach((delay, i) => expect(gaps[i]).toBeGreaterThanOrEqual(delay - 2));
+    expect(gaps[3]).toBeLessThan(300); // capped: uncapped, the fourth delay would be 320 ms
+  });
+
   it('drops records past its bound while the listener hangs, then reports them with platform.logsDropped', async () => {
     let hanging = true;
     const listener = await Listener.start(() => (hanging ? 'hang' : 200));
