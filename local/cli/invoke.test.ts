@@ -29,7 +29,7 @@ function probeProject(template = TEMPLATE, makefile = MAKEFILE): string {
   writeFileSync(join(root, 'template.yaml'), template);
   writeFileSync(
     join(root, 'functions/probe/index.ts'),
-    "export const handler = async (event: { fail?: boolean }) => {\n  if (event.fail) throw new RangeError('asked to fail');\n  return { ok: true };\n};\n",
+    "export const handler = async (event: { fail?: boolean }) => {\n  console.log('probe handling', JSON.stringify(event));\n  if (event.fail) throw new RangeError('asked to fail');\n  return { ok: true };\n};\n",
   );
   writeFileSync(join(root, 'layers/probe/Makefile'), makefile);
   cpSync(
@@ -139,6 +139,8 @@ describe('npm run invoke', () => {
     expect(stderr.match(/^REPORT RequestId: /gm)).toHaveLength(3);
     expect(stderr.match(/Init Duration: /g)).toHaveLength(1);
     expect(stderr).toContain('[curl-extension] shutting down');
+    // The function's own output, as CloudWatch shows it: time, request id, level, message.
+    expect(stderr.match(/^\S+Z\t[0-9a-f-]{36}\tINFO\tprobe handling \{\}$/gm)).toHaveLength(3);
   });
 
   it('exits 1 when the function fails, with its error on stdout', async () => {
@@ -218,5 +220,7 @@ describe('npm run invoke', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code).toBe(130);
     expect(stderr).toContain('[curl-extension] shutting down');
+    // The function's own output, as CloudWatch shows it: time, request id, level, message.
+    expect(stderr.match(/^\S+Z\t[0-9a-f-]{36}\tINFO\tprobe handling \{\}$/gm)).toHaveLength(3);
   });
 });
