@@ -371,6 +371,14 @@ describe('extensions', () => {
     });
   });
 
+  it('gives the runtime SIGTERM at shutdown when external extensions are registered', async () => {
+    const { env, scratch } = await sandbox(['curl']);
+    const file = join(scratch, 'sigterm');
+    await env.invoke(JSON.stringify({ action: 'note-sigterm', file }));
+    await env.close();
+    expect(readFileSync(file, 'utf8')).toBe('SIGTERM');
+  });
+
   it('refuses more than 10 extensions at init with Extension.TooManyExtensions', async () => {
     const layer = mkdtempSync(join(tmpdir(), 'eleven-'));
     scratchDirs.push(layer);
