@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../checks/test-fixtures';
+import { apiRoutes } from '../cloud/api-gateway/routes-from-template';
+import { loadTemplate } from '../template/template';
 
 const run = promisify(execFile);
 
@@ -43,8 +45,19 @@ describe('npm start', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/✓ DynamoDB \(dynalite\) \(\d+ ms\)/);
     expect(stdout).toMatch(/^GET \/hello \(HttpApi → HelloFunction\)\s+http:\/\/127\.0\.0\.1:\d+\/hello$/m);
-    expect(stdout).toMatch(/^PASS route GET \/hello/m);
-    expect(stdout).toMatch(/^PASS function HelloFunction/m);
+    // Every route of the template through the gateway, every function through the Invoke API.
+    const template = loadTemplate(join(projectRoot, 'template.yaml'));
+    for (const route of apiRoutes(template)) {
+      expect(stdout).toContain(`\nPASS route ${route.routeKey} `);
+    }
+    const functions = Object.entries(template.Resources).filter(
+      ([, r]) => r.Type === 'AWS::Serverless::Function',
+    );
+    for (const [id] of functions) expect(stdout).toMatch(new RegExp(`^PASS function ${id}\\b`, 'm'));
+    // Authorized, refused and signed requests each get the status they must, and the registrator syncs.
+    expect(stdout).toMatch(/^PASS route GET \/list-admins as samples\/user-token → 403 /m);
+    expect(stdout).toMatch(/^PASS route ANY \/iam-echo \(SigV4\) → 200 /m);
+    expect(stdout).toMatch(/^PASS function RegistratorFunction \(full-sync-schedule\.json\)/m);
     expect(stdout).toMatch(/^\d+ passed, 0 failed$/m);
     expect(stdout.trim().endsWith('stopped')).toBe(true);
   });
@@ -59,23 +72,35 @@ describe('npm start', () => {
       join(root, 'functions/hello/index.ts'),
       "export const handler = async () => { throw new Error('broken on purpose'); };\n",
     );
+    // A route events/smoke.json forgot fails too, saying where to add it.
+    const plan = JSON.parse(readFileSync(join(root, 'events/smoke.json'), 'utf8')) as {
+      routes: Record<string, unknown>;
+    };
+    delete plan.routes['GET /cache-demo'];
+    writeFileSync(join(root, 'events/smoke.json'), JSON.stringify(plan));
     const { code, stdout } = await start(root, '--smoke', '--http-port', '0', '--lambda-port', '0');
     expect(code).toBe(1);
     expect(stdout).toMatch(/^FAIL function HelloFunction .*broken on purpose/m);
+    expect(stdout).toMatch(
+      /^FAIL route GET \/cache-demo .*no request for this route in events\/smoke\.json/m,
+    );
     expect(stdout).toMatch(/^\d+ passed, [1-9]\d* failed$/m);
   });
 
-  it('names the port in use and the flag that changes it', async () => {
-    const busy = net.createServer();
-    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
-    const { port } = busy.address() as AddressInfo;
-    const { code, stderr } = await start(projectRoot, '--http-port', String(port));
-    busy.close();
-    expect(code).toBe(2);
-    expect(stderr.trim()).toBe(
-      `start: port ${port} is already in use on 127.0.0.1; choose another with --http-port <port>`,
-    );
-  });
+  it.each(['--http-port', '--lambda-port'])(
+    'names the port in use and the flag that changes it: %s',
+    async (flag) => {
+      const busy = net.createServer();
+      await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+      const { port } = busy.address() as AddressInfo;
+      const { code, stderr } = await start(projectRoot, flag, String(port));
+      busy.close();
+      expect(code).toBe(2);
+      expect(stderr.trim()).toBe(
+        `start: port ${port} is already in use on 127.0.0.1; choose another with ${flag} <port>`,
+      );
+    },
+  );
 
   it('refuses bad flags and a template it cannot run, with one line and exit 2', async () => {
     const flags = await start(projectRoot, '--http-port', 'eighty');

@@ -3,7 +3,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { slsFunctionKey } from '../checks/parity-check';
+import { send, signRequest } from './call';
 import { apiRoutes, UnsupportedRouteError, type ApiRoute } from '../cloud/api-gateway/routes-from-template';
 import { startApiGateway, type ApiGatewayHandle } from '../cloud/api-gateway/gateway';
 import { LocalCloud } from '../cloud/local-cloud';
@@ -126,16 +128,48 @@ function printSummary(cloud: LocalCloud, gateway: ApiGatewayHandle, apiKey: stri
   say(`API key for routes with ApiKeyRequired: x-api-key: ${apiKey}`);
 }
 
-/** The sample event for a function: the first file in events/<serverless key or its kebab-case>/, else `{}`. */
-function sampleEvent(root: string, logicalId: string): string {
+/**
+ * What `--smoke` sends (events/smoke.json): for every route of the template, one or more requests and
+ * the status each must get; for a function, which of its events/ files to invoke it with.
+ */
+interface SmokePlan {
+  routes: Record<string, SmokeRequest[]>;
+  functionEvents?: Record<string, string>;
+}
+
+interface SmokeRequest {
+  /** Default: the route's method (GET for ANY). */
+  method?: string;
+  /** Default: the route's path; give one for a path with {parameters}. */
+  path?: string;
+  /** `Authorization: Bearer <value of this secret>` from the local Secrets Manager. */
+  bearerSecret?: string;
+  /** Send the API key `npm start` created. */
+  apiKey?: boolean;
+  /** SigV4-sign with the local credentials (AWS_IAM routes). */
+  sign?: boolean;
+  body?: unknown;
+  expect: number;
+}
+
+function smokePlan(root: string): SmokePlan {
+  const file = join(root, 'events/smoke.json');
+  if (!existsSync(file)) return { routes: {} };
+  return JSON.parse(readFileSync(file, 'utf8')) as SmokePlan;
+}
+
+/** The sample event for a function: the file events/smoke.json names, else the first in its events/ folder, else `{}`. */
+function sampleEvent(root: string, logicalId: string, plan: SmokePlan): string {
   const key = slsFunctionKey(logicalId);
   const dir = [key, key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]
     .map((name) => join(root, 'events', name))
     .find((d) => existsSync(d));
   if (!dir) return '{}';
-  const first = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()[0];
+  const first =
+    plan.functionEvents?.[logicalId] ??
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()[0];
   return first ? readFileSync(join(dir, first), 'utf8') : '{}';
 }
 
@@ -144,33 +178,71 @@ interface Check {
   run: () => Promise<string | undefined>;
 }
 
-/** One check per route (through the gateway, as a client would) and per function (through the Invoke API). */
+/**
+ * One check per request of events/smoke.json through the gateway, as a client would (every route
+ * must have one), and one per function through the Invoke API.
+ */
 function smokeChecks(root: string, cloud: LocalCloud, gateway: ApiGatewayHandle, apiKey: string): Check[] {
+  const plan = smokePlan(root);
   const lambda = new LambdaClient({
     endpoint: cloud.endpoints.lambda,
     region: 'us-east-1',
     credentials: LOCAL_CREDENTIALS,
   });
-  const routeChecks = gateway.routes
-    .filter((r: ApiRoute) => !r.path.includes('{') && r.path !== '$default' && r.auth.type === 'NONE')
-    .map((r) => ({
-      name: `route ${r.routeKey}`,
+  const secrets = new SecretsManagerClient({
+    endpoint: cloud.endpoints.secretsmanager,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const request = async (route: ApiRoute, r: SmokeRequest): Promise<Response> => {
+    const method = r.method ?? (route.method === 'ANY' ? 'GET' : route.method);
+    const url = new URL(`${gateway.url}${r.path ?? route.path}`);
+    const headers: Record<string, string> = {};
+    if (r.apiKey) headers['x-api-key'] = apiKey;
+    if (r.bearerSecret) {
+      const secret = await secrets.send(new GetSecretValueCommand({ SecretId: r.bearerSecret }));
+      headers.authorization = `Bearer ${secret.SecretString ?? ''}`;
+    }
+    const body = r.body === undefined ? undefined : JSON.stringify(r.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (r.sign) {
+      return send(
+        await signRequest(
+          { url, method, headers, region: 'us-east-1', ...(body ? { body } : {}) },
+          LOCAL_CREDENTIALS,
+        ),
+      );
+    }
+    return fetch(url, { method, headers, ...(body ? { body } : {}) });
+  };
+  const routeChecks = gateway.routes.flatMap((route: ApiRoute): Check[] => {
+    const requests = plan.routes[route.routeKey];
+    if (!requests?.length) {
+      return [
+        {
+          name: `route ${route.routeKey}`,
+          run: async () =>
+            `no request for this route in events/smoke.json; add one with the status it must get`,
+        },
+      ];
+    }
+    return requests.map((r) => ({
+      name: `route ${route.routeKey}${r.bearerSecret ? ` as ${r.bearerSecret}` : ''}${r.sign ? ' (SigV4)' : ''} → ${r.expect}`,
       run: async () => {
-        const method = r.method === 'ANY' ? 'GET' : r.method;
-        const res = await fetch(`${gateway.url}${r.path}`, {
-          method,
-          headers: r.apiKeyRequired ? { 'x-api-key': apiKey } : {},
-        });
-        return res.status < 500 ? undefined : `HTTP ${res.status}: ${await res.text()}`;
+        const res = await request(route, r);
+        return res.status === r.expect
+          ? undefined
+          : `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
       },
     }));
+  });
   const functionChecks = [...cloud.functions.keys()].map((id) => ({
-    name: `function ${id}`,
+    name: `function ${id}${plan.functionEvents?.[id] ? ` (${plan.functionEvents[id]})` : ''}`,
     run: async () => {
       const out = await lambda.send(
         new InvokeCommand({
           FunctionName: cloud.functions.get(id)!.config.functionName,
-          Payload: Buffer.from(sampleEvent(root, id)),
+          Payload: Buffer.from(sampleEvent(root, id, plan)),
         }),
       );
       return out.FunctionError
