@@ -8,6 +8,7 @@ import { slsFunctionKey } from '../checks/parity-check';
 import { send, signRequest } from './call';
 import { apiRoutes, UnsupportedRouteError, type ApiRoute } from '../cloud/api-gateway/routes-from-template';
 import { startApiGateway, type ApiGatewayHandle } from '../cloud/api-gateway/gateway';
+import { undeliveredEvents } from '../cloud/event-rules';
 import { LocalCloud } from '../cloud/local-cloud';
 import { assertPortFree, PortInUseError } from '../cloud/ports';
 import { LOCAL_CREDENTIALS, parseSeedData, SeedDataError } from '../cloud/seed';
@@ -311,6 +312,11 @@ async function main(): Promise<number> {
     throw e;
   }
   printSummary(cloud, gateway, apiKey);
+  const undelivered = undeliveredEvents(cloud.template);
+  if (undelivered.length) {
+    say('\nNot delivered locally');
+    for (const line of undelivered) say(`  ! ${line}`);
+  }
 
   const stop = async () => {
     say('\nStopping: every environment through SHUTDOWN, then the services');

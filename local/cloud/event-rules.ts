@@ -44,3 +44,32 @@ export function rulesFromTemplate(template: Template, resolve: ValueResolver): T
   }
   return rules;
 }
+
+/** Function event types the local cloud delivers: API routes (gateway), rules and schedules, SQS. */
+export const DELIVERED_EVENT_TYPES = [
+  'Api',
+  'HttpApi',
+  'Schedule',
+  'EventBridgeRule',
+  'CloudWatchEvent',
+  'SQS',
+];
+
+/**
+ * One line per function event the local cloud does not deliver (S3, SNS, Kinesis, DynamoDB streams…),
+ * naming it and what to do instead: the function still runs, nothing triggers it that way locally.
+ */
+export function undeliveredEvents(template: Template): string[] {
+  const lines: string[] = [];
+  for (const [id, resource] of resourcesOfType(template, 'AWS::Serverless::Function')) {
+    const props = withGlobals(template, 'Function', resource.Properties);
+    for (const [name, event] of Object.entries(isObject(props.Events) ? props.Events : {})) {
+      const type = isObject(event) ? String(event.Type) : 'unknown';
+      if (DELIVERED_EVENT_TYPES.includes(type)) continue;
+      lines.push(
+        `Resources.${id}.Properties.Events.${name}: ${type} events are not delivered by the local cloud (it delivers ${DELIVERED_EVENT_TYPES.join(', ')}); invoke ${id} with a sample event instead`,
+      );
+    }
+  }
+  return lines;
+}

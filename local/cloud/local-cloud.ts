@@ -21,7 +21,12 @@ import { LocalEventBus, type Clock } from './eventbridge/event-bus';
 import { eventBridgeService } from './eventbridge/eventbridge-service';
 import { FunctionPool } from './function-pool';
 import { FunctionRegistry, startLambdaControlPlane, startTaggingApi } from './lambda-control-plane';
-import { cloudResolver, physicalResources, type PhysicalResource } from './physical-resources';
+import {
+  activeTemplate,
+  cloudResolver,
+  physicalResources,
+  type PhysicalResource,
+} from './physical-resources';
 import type { Secret } from './secrets-manager/secret-store';
 import { seed, type SeedData, type SeededResource, type ServiceEndpoints } from './seed';
 import {
@@ -140,7 +145,10 @@ export class LocalCloud {
 
   private async startAll(): Promise<void> {
     const { root } = this.options;
-    this.template = this.options.template ?? loadTemplate(join(root, 'template.yaml'));
+    this.template = activeTemplate(
+      this.options.template ?? loadTemplate(join(root, 'template.yaml')),
+      this.options.parameters,
+    );
     const functionIds = resourcesOfType(this.template, 'AWS::Serverless::Function').map(([id]) => id);
     await this.step(`built ${functionIds.length} function(s) and their layers`, () =>
       buildAll(this.template, root),

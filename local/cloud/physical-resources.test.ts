@@ -1,4 +1,4 @@
-import { cloudResolver } from './physical-resources';
+import { activeTemplate, cloudResolver } from './physical-resources';
 import type { Template } from '../template/template';
 
 const template = {
@@ -28,5 +28,30 @@ describe('cloudResolver: Fn::If over the template conditions', () => {
     expect(() => cloudResolver(template, new Map())({ 'Fn::If': ['Nope', 'a', 'b'] }, 'Env.X')).toThrow(
       /Env\.X: Fn::If names condition Nope, which is not defined/,
     );
+  });
+});
+
+describe('activeTemplate: resources as the stack would create them', () => {
+  const withResources = {
+    ...template,
+    Resources: {
+      Always: { Type: 'AWS::SQS::Queue' },
+      OnlyWithPrefix: { Type: 'AWS::SQS::Queue', Condition: 'HasPrefix' },
+      WhenEither: { Type: 'AWS::SQS::Queue', Condition: 'Either' },
+    },
+  } as unknown as Template;
+
+  it('leaves out resources whose condition is false, keeping the others', () => {
+    expect(Object.keys(activeTemplate(withResources).Resources)).toEqual(['Always', 'WhenEither']);
+    expect(Object.keys(activeTemplate(withResources, { Prefix: '/p' }).Resources)).toEqual([
+      'Always',
+      'OnlyWithPrefix',
+      'WhenEither',
+    ]);
+  });
+
+  it('names a resource whose condition is not defined', () => {
+    const broken = { ...template, Resources: { Odd: { Type: 'AWS::SQS::Queue', Condition: 'Nope' } } };
+    expect(() => activeTemplate(broken as unknown as Template)).toThrow(/Resources\.Odd\.Condition: .*Nope/);
   });
 });

@@ -129,6 +129,25 @@ export function physicalResources(
 }
 
 /**
+ * The template as CloudFormation would create it with these parameters: resources whose `Condition`
+ * is false are left out, as a stack leaves them out.
+ */
+export function activeTemplate(
+  template: Template,
+  parameterOverrides: Record<string, string> = {},
+): Template {
+  const resolve = cloudResolver(template, new Map(), parameterOverrides);
+  const holds = (name: string, id: string) =>
+    resolve({ 'Fn::If': [name, 'yes', 'no'] }, `Resources.${id}.Condition`) === 'yes';
+  const resources = Object.fromEntries(
+    Object.entries(template.Resources).filter(
+      ([id, r]) => r.Condition === undefined || holds(r.Condition, id),
+    ),
+  );
+  return { ...template, Resources: resources };
+}
+
+/**
  * Resolves template values for the local cloud: literals, parameters (their defaults or overrides),
  * pseudo parameters, and Ref / GetAtt / Sub / Join / Select / If over the local resources.
  */
