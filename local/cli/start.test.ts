@@ -58,6 +58,10 @@ describe('npm start', () => {
     expect(stdout).toMatch(/^PASS route GET \/list-admins as samples\/user-token → 403 /m);
     expect(stdout).toMatch(/^PASS route ANY \/iam-echo \(SigV4\) → 200 /m);
     expect(stdout).toMatch(/^PASS function RegistratorFunction \(full-sync-schedule\.json\)/m);
+    // The stack's rotation schedule is configured on the secret (rotating needs a database).
+    expect(stdout).toMatch(
+      /^DatabaseSecretRotationSchedule\s+AWS::SecretsManager::RotationSchedule\s+\S+\s+rotation by RotationFunction rate\(30 days\) \(not run at creation\)\s*$/m,
+    );
     expect(stdout).toMatch(/^\d+ passed, 0 failed$/m);
     expect(stdout.trim().endsWith('stopped')).toBe(true);
   });

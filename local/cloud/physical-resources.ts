@@ -95,6 +95,9 @@ function describe(
         ref: id.toLowerCase(),
         attributes: { ApiEndpoint: endpoints.http ?? 'http://127.0.0.1:3000', RootResourceId: 'root' },
       };
+    case 'AWS::SecretsManager::RotationSchedule':
+      // CloudFormation's physical id for a schedule is the secret's ARN.
+      return { type, ref: id, attributes: {} };
     case 'AWS::KMS::Key':
       return { type, ref: 'local-key', attributes: { Arn: arn('kms', 'key/local-key'), KeyId: 'local-key' } };
     case 'AWS::IAM::Role':

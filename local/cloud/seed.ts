@@ -4,6 +4,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import {
   CreateSecretCommand,
   GetRandomPasswordCommand,
+  RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient, type ParameterType } from '@aws-sdk/client-ssm';
@@ -198,6 +199,31 @@ const seeders: Record<string, Seeder> = {
     // Secrets Manager picks the ARN's random suffix; `Ref` gives that ARN from now on.
     physical.ref = created.ARN!;
     return generate ? 'generated value' : 'declared value';
+  },
+  'AWS::SecretsManager::RotationSchedule': async (_id, props, physical, { endpoints }) => {
+    // The secret's rotation, as the stack configures it: RotateSecret with the function and rules.
+    // CloudFormation then rotates at once; locally that would need the database the secret names,
+    // so it is configured only, and `RotateSecret` (or a smoke rotation) runs it when wanted.
+    const sm = client(SecretsManagerClient, endpoints.secretsmanager);
+    const rules = isObject(props.RotationRules) ? props.RotationRules : {};
+    await sm.send(
+      new RotateSecretCommand({
+        SecretId: String(props.SecretId),
+        RotationLambdaARN: String(props.RotationLambdaARN),
+        RotationRules: {
+          ...(rules.ScheduleExpression !== undefined
+            ? { ScheduleExpression: String(rules.ScheduleExpression) }
+            : {}),
+          ...(rules.AutomaticallyAfterDays !== undefined
+            ? { AutomaticallyAfterDays: Number(rules.AutomaticallyAfterDays) }
+            : {}),
+          ...(rules.Duration !== undefined ? { Duration: String(rules.Duration) } : {}),
+        },
+        RotateImmediately: false,
+      }),
+    );
+    physical.ref = String(props.SecretId);
+    return `rotation by ${String(props.RotationLambdaARN).split(':').pop()} ${String(rules.ScheduleExpression ?? `every ${String(rules.AutomaticallyAfterDays)} days`)} (not run at creation)`;
   },
   'AWS::SQS::Queue': async (_id, props, physical, { endpoints }) => {
     if (!endpoints.sqs) throw new Error('no local SQS endpoint');
