@@ -11,6 +11,7 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
   RemoveTargetsCommand,
+  CreateArchiveCommand,
 } from '@aws-sdk/client-eventbridge';
 import { startAwsJsonServer } from '../aws-json-protocol';
 import { LocalEventBus, type DeadLetterRecord, type DeliveryContext, type EventEnvelope } from './event-bus';
@@ -292,5 +293,20 @@ test('InputTransformer is refused clearly rather than ignored', async () => {
   ).toEqual({
     name: 'ValidationException',
     message: 'InputTransformer (target t) is not supported by the local emulator.',
+  });
+});
+
+describe('operations the emulator does not implement', () => {
+  it('answers them with an explicit error, never a silent success', async () => {
+    const err = (await client
+      .send(
+        new CreateArchiveCommand({
+          ArchiveName: 'a',
+          EventSourceArn: 'arn:aws:events:us-east-1:123456789012:event-bus/default',
+        }),
+      )
+      .catch((e: unknown) => e)) as { name: string; $metadata: { httpStatusCode?: number } };
+    expect(err.name).toBe('UnknownOperationException');
+    expect(err.$metadata.httpStatusCode).toBe(400);
   });
 });

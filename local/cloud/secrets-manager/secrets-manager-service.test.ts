@@ -20,6 +20,7 @@ import {
   UntagResourceCommand,
   UpdateSecretCommand,
   UpdateSecretVersionStageCommand,
+  ReplicateSecretToRegionsCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { startAwsJsonServer } from '../aws-json-protocol';
 import { DIGITS, LOWERCASE, PUNCTUATION, UPPERCASE } from './password-generator';
@@ -1329,5 +1330,17 @@ describe('SecretStore', () => {
       ['a', [AWSCURRENT]],
       ['c', ['ONE']],
     ]);
+  });
+});
+
+describe('operations the emulator does not implement', () => {
+  it('answers them with an explicit error, never a silent success', async () => {
+    const err = (await client
+      .send(
+        new ReplicateSecretToRegionsCommand({ SecretId: 'x', AddReplicaRegions: [{ Region: 'eu-west-1' }] }),
+      )
+      .catch((e: unknown) => e)) as { name: string; $metadata: { httpStatusCode?: number } };
+    expect(err.name).toBe('UnknownOperationException');
+    expect(err.$metadata.httpStatusCode).toBe(400);
   });
 });

@@ -28,6 +28,7 @@ import {
   TooManyEntriesInBatchRequest,
   UnsupportedOperation,
   UntagQueueCommand,
+  StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { md5Hex, md5OfMessageAttributes } from './message-md5';
@@ -784,5 +785,15 @@ describe('event source mapping API', () => {
     expect(service.settle(queue, records, []).deleted).toHaveLength(2);
     advance(30);
     expect(await service.poll(queue)).toEqual([]);
+  });
+});
+
+describe('operations the emulator does not implement', () => {
+  it('answers them with an explicit error, never a silent success', async () => {
+    const err = (await sqs
+      .send(new StartMessageMoveTaskCommand({ SourceArn: 'arn:aws:sqs:us-east-1:123456789012:dlq' }))
+      .catch((e: unknown) => e)) as { name: string; $metadata: { httpStatusCode?: number } };
+    expect(err.name).toMatch(/UnknownOperation|UnsupportedOperation|InvalidAction/);
+    expect(err.$metadata.httpStatusCode).toBe(400);
   });
 });
