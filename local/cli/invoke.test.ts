@@ -220,7 +220,5 @@ describe('npm run invoke', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code).toBe(130);
     expect(stderr).toContain('[curl-extension] shutting down');
-    // The function's own output, as CloudWatch shows it: time, request id, level, message.
-    expect(stderr.match(/^\S+Z\t[0-9a-f-]{36}\tINFO\tprobe handling \{\}$/gm)).toHaveLength(3);
   });
 });
