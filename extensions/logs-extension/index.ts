@@ -169,6 +169,10 @@ async function main(): Promise<void> {
     });
     if (result.failed || buffer.length > 0)
       log(`shutdown: ${buffer.length} record(s) could not be uploaded before the deadline`);
+    else
+      log(
+        `shutdown: all shipped (${shipper.records} record(s) in ${shipper.objects} object(s) by this environment)`,
+      );
     listener.close();
     process.exit(0);
   }

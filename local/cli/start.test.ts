@@ -146,6 +146,13 @@ describe('npm start', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(stdout).toMatch(/^\[HelloFunction\] REPORT RequestId: /m);
+    // Its environment went through SHUTDOWN, and the logs extension shipped everything then.
+    expect(stdout).toMatch(
+      /^ {2}✓ HelloFunction: 1 environment\(s\) shut down through SHUTDOWN \(\d+ ms\)$/m,
+    );
+    expect(stdout).toMatch(
+      /^\[HelloFunction\] .*\[logs-extension\] shutdown: all shipped \([1-9]\d* record\(s\) in [1-9]\d* object\(s\)/m,
+    );
     expect(stdout.trim().endsWith('stopped')).toBe(true);
     // No runtime left working in the function's task root.
     const taskRoot = join(projectRoot, 'build', 'HelloFunction');

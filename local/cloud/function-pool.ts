@@ -37,12 +37,14 @@ export class FunctionPool {
     }
   }
 
-  /** Shuts every environment down through SHUTDOWN, so extensions flush. */
-  async close(): Promise<void> {
+  /** Shuts every environment down through SHUTDOWN, so extensions flush; how many there were. */
+  async close(): Promise<number> {
     this.closed = true;
+    const count = this.all.length;
     await Promise.all(this.all.map((env) => env.close()));
     this.all.length = 0;
     this.idle.length = 0;
+    return count;
   }
 
   private async acquire(): Promise<ExecutionEnvironment> {

@@ -466,7 +466,17 @@ export class LocalCloud {
   /** Every environment through SHUTDOWN (extensions flush), then every service. */
   async stop(): Promise<void> {
     await Promise.all(this.eventSources.splice(0).map((source) => source.stop()));
-    await Promise.all([...this.functions.values()].map((pool) => pool.close()));
+    await Promise.all(
+      [...this.functions.entries()].map(async ([id, pool]) => {
+        const started = performance.now();
+        const count = await pool.close();
+        if (count)
+          this.options.onStep?.(
+            `${id}: ${count} environment(s) shut down through SHUTDOWN`,
+            performance.now() - started,
+          );
+      }),
+    );
     this.functions.clear();
     for (const service of this.services.splice(0).reverse()) await service.close();
   }
