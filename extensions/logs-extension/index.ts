@@ -90,13 +90,17 @@ async function main(): Promise<void> {
   });
   // One upload at a time outside the end-of-invoke ones; it drains the buffer, so one is enough.
   // SHUTDOWN stops it (it may have been frozen mid-upload): its records go back to the buffer.
-  let backgroundFlush: Promise<unknown> | undefined;
-  const stopBackground = new AbortController();
+  // An invoke's end and SHUTDOWN stop it, so their own (bounded) flush never waits behind it.
+  let background: { flush: Promise<unknown>; stop: AbortController } | undefined;
   const flushInBackground = () => {
-    backgroundFlush ??= shipper
-      .flush(buffer, { maxObjectBytes: settings.objectBytes, signal: stopBackground.signal })
-      .finally(() => (backgroundFlush = undefined));
+    if (background) return;
+    const stop = new AbortController();
+    const flush = shipper
+      .flush(buffer, { maxObjectBytes: settings.objectBytes, signal: stop.signal })
+      .finally(() => (background = undefined));
+    background = { flush, stop };
   };
+  const stopBackground = () => background?.stop.abort();
   // Background delivery uploads by age, not per invoke: each upload costs CPU the function would share.
   const due = () =>
     settings.delivery === 'background' && !(Date.now() - (buffer.oldestTime ?? Infinity) < settings.maxAgeMs);
@@ -134,6 +138,7 @@ async function main(): Promise<void> {
           `invoke ${event.requestId}: platform.runtimeDone ${outcome === 'dropped' ? 'may have been dropped by Telemetry' : 'not received by the deadline'}; the rest of its records go with the next upload`,
         );
       }
+      stopBackground(); // its records go back to the buffer and leave in this bounded flush
       const uploaded = await shipper.flush(buffer, {
         deadlineMs: Math.min(deadline, Date.now() + settings.uploadWaitMs),
         maxObjectBytes: settings.objectBytes,
@@ -147,7 +152,7 @@ async function main(): Promise<void> {
     }
     // SHUTDOWN: ship what is here while the last invoke's REPORT comes, then the rest, and leave.
     // Drops do not end this wait: there is no next upload. The last margin is kept for that upload.
-    stopBackground.abort();
+    stopBackground();
     const early = shipper
       .flush(buffer, { deadlineMs: deadline, maxObjectBytes: settings.objectBytes })
       .catch(() => undefined); // what it could not upload is still buffered for the final flush

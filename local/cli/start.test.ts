@@ -97,7 +97,9 @@ describe('npm start', () => {
       const busy = net.createServer();
       await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
       const { port } = busy.address() as AddressInfo;
-      const { code, stderr } = await start(projectRoot, flag, String(port));
+      // The other port free (0), so only the busy one can be named.
+      const other = flag === '--http-port' ? '--lambda-port' : '--http-port';
+      const { code, stderr } = await start(projectRoot, flag, String(port), other, '0');
       busy.close();
       expect(code).toBe(2);
       expect(stderr.trim()).toBe(

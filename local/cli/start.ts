@@ -10,6 +10,7 @@ import { apiRoutes, UnsupportedRouteError, type ApiRoute } from '../cloud/api-ga
 import { startApiGateway, type ApiGatewayHandle } from '../cloud/api-gateway/gateway';
 import { undeliveredEvents } from '../cloud/event-rules';
 import { LocalCloud } from '../cloud/local-cloud';
+import { activeTemplate } from '../cloud/physical-resources';
 import { assertPortFree, PortInUseError } from '../cloud/ports';
 import { LOCAL_CREDENTIALS, parseSeedData, SeedDataError } from '../cloud/seed';
 import { FunctionConfigError } from '../sandbox/function-config';
@@ -278,7 +279,7 @@ async function main(): Promise<number> {
   if (args.httpPort) await assertPortFree(args.httpPort, '--http-port');
   if (args.lambdaPort) await assertPortFree(args.lambdaPort, '--lambda-port');
   const template = loadTemplate(join(root, 'template.yaml'));
-  const routes = apiRoutes(template);
+  const routes = apiRoutes(activeTemplate(template));
   say('Starting the local cloud from template.yaml');
   const sampleData = join(root, 'local/cloud/sample-data.json');
   const cloud = await LocalCloud.start({

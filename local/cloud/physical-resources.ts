@@ -96,7 +96,7 @@ function describe(
         attributes: { ApiEndpoint: endpoints.http ?? 'http://127.0.0.1:3000', RootResourceId: 'root' },
       };
     case 'AWS::SecretsManager::RotationSchedule':
-      // CloudFormation's physical id for a schedule is the secret's ARN.
+      // CloudFormation's physical id for a schedule is the secret's ARN: seeding sets it, once known.
       return { type, ref: id, attributes: {} };
     case 'AWS::KMS::Key':
       return { type, ref: 'local-key', attributes: { Arn: arn('kms', 'key/local-key'), KeyId: 'local-key' } };

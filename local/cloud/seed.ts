@@ -223,7 +223,13 @@ const seeders: Record<string, Seeder> = {
       }),
     );
     physical.ref = String(props.SecretId);
-    return `rotation by ${String(props.RotationLambdaARN).split(':').pop()} ${String(rules.ScheduleExpression ?? `every ${String(rules.AutomaticallyAfterDays)} days`)} (not run at creation)`;
+    const when =
+      rules.ScheduleExpression !== undefined
+        ? String(rules.ScheduleExpression)
+        : rules.AutomaticallyAfterDays !== undefined
+          ? `every ${String(rules.AutomaticallyAfterDays)} days`
+          : 'with no schedule';
+    return `rotation by ${String(props.RotationLambdaARN).split(':').pop()} ${when} (not run at creation)`;
   },
   'AWS::SQS::Queue': async (_id, props, physical, { endpoints }) => {
     if (!endpoints.sqs) throw new Error('no local SQS endpoint');

@@ -119,6 +119,15 @@ export class Lifecycle {
   }
 
   registerExtension(name: string | undefined, events: unknown): { id: string } {
+    // A second register from a registered extension is a state error in Lambda (Registered →
+    // Registered), not a name error: checked first, in any phase.
+    if ([...this.extensions.values()].some((e) => e.name === name)) {
+      throw new LambdaApiError(
+        403,
+        'Extension.InvalidExtensionState',
+        `State transition from Registered to Registered failed for extension ${name}.`,
+      );
+    }
     if (this.phase !== 'registering') {
       throw new LambdaApiError(
         403,
@@ -132,15 +141,6 @@ export class Lifecycle {
         'Extension.InvalidExtensionName',
         'Lambda-Extension-Name header is required.',
       );
-    // A second register from a registered extension is a state error in Lambda (Registered →
-    // Registered), not a name error: checked first, since its name is no longer awaited.
-    if ([...this.extensions.values()].some((e) => e.name === name)) {
-      throw new LambdaApiError(
-        403,
-        'Extension.InvalidExtensionState',
-        `State transition from Registered to Registered failed for extension ${name}.`,
-      );
-    }
     if (!this.launched.has(name)) {
       throw new LambdaApiError(
         403,

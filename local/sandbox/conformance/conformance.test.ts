@@ -335,6 +335,8 @@ describe('extensions', () => {
     const result = await env.invoke('{"action":"echo"}');
     await env.close();
     const seen = JSON.parse(readFileSync(join(scratch, 'probe.json'), 'utf8')) as Probe;
+    // The sandbox refuses a name that is no file in /opt/extensions (Lambda would take it for an
+    // internal extension, registered from the runtime process, which the sandbox does not model).
     expect(seen.wrongName).toMatchObject({
       status: 403,
       body: { errorType: 'Extension.InvalidExtensionName' },
