@@ -89,18 +89,17 @@ async function main(): Promise<void> {
     environmentId: randomUUID(),
   });
   // One upload at a time outside the end-of-invoke ones; it drains the buffer, so one is enough.
-  // SHUTDOWN stops it (it may have been frozen mid-upload): its records go back to the buffer.
-  // An invoke's end and SHUTDOWN stop it, so their own (bounded) flush never waits behind it.
-  let background: { flush: Promise<unknown>; stop: AbortController } | undefined;
+  // An invoke's end and SHUTDOWN stop it (it may also have been frozen mid-upload), so their own
+  // bounded flush never waits behind it; its records go back to the buffer.
+  let background: AbortController | undefined;
   const flushInBackground = () => {
     if (background) return;
-    const stop = new AbortController();
-    const flush = shipper
-      .flush(buffer, { maxObjectBytes: settings.objectBytes, signal: stop.signal })
-      .finally(() => (background = undefined));
-    background = { flush, stop };
+    const stop = (background = new AbortController());
+    void shipper.flush(buffer, { maxObjectBytes: settings.objectBytes, signal: stop.signal }).finally(() => {
+      if (background === stop) background = undefined; // not a newer one started since
+    });
   };
-  const stopBackground = () => background?.stop.abort();
+  const stopBackground = () => background?.abort();
   // Background delivery uploads by age, not per invoke: each upload costs CPU the function would share.
   const due = () =>
     settings.delivery === 'background' && !(Date.now() - (buffer.oldestTime ?? Infinity) < settings.maxAgeMs);
