@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readSamconfig } from '../template/samconfig';
 import { projectRoot, realTemplate } from './test-fixtures';
 
 /**
@@ -7,17 +7,7 @@ import { projectRoot, realTemplate } from './test-fixtures';
  * defaults: every parameter has a safe one, and samconfig.toml overrides only real parameters with
  * values they allow.
  */
-function samconfig(): Map<string, Record<string, string>> {
-  const sections = new Map<string, Record<string, string>>();
-  let current: Record<string, string> = {};
-  for (const line of readFileSync(join(projectRoot, 'samconfig.toml'), 'utf8').split('\n')) {
-    const section = /^\[(.+)\]\s*$/.exec(line);
-    if (section) sections.set(section[1]!, (current = {}));
-    const entry = /^(\w+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
-    if (entry && !line.trimStart().startsWith('#')) current[entry[1]!] = entry[2]!.replace(/\\"/g, '"');
-  }
-  return sections;
-}
+const samconfig = () => readSamconfig(join(projectRoot, 'samconfig.toml'));
 
 /** `A="x" B="y"` → { A: 'x', B: 'y' } */
 const overrides = (text: string) =>

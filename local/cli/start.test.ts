@@ -16,10 +16,48 @@ import { promisify } from 'node:util';
 import { projectRoot } from '../checks/test-fixtures';
 import { apiRoutes } from '../cloud/api-gateway/routes-from-template';
 import { loadTemplate } from '../template/template';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { startCloudFormationApi, type StackDescription } from '../cloud/cloudformation/cloudformation-api';
+import { LocalCloud } from '../cloud/local-cloud';
+import { LOCAL_CREDENTIALS, parseSeedData } from '../cloud/seed';
+
+/** What SAM's transform makes of each resource type, as a deployed stack lists it. */
+const DEPLOYED_TYPES: Record<string, string> = {
+  'AWS::Serverless::Function': 'AWS::Lambda::Function',
+  'AWS::Serverless::SimpleTable': 'AWS::DynamoDB::Table',
+  'AWS::Serverless::HttpApi': 'AWS::ApiGatewayV2::Api',
+  'AWS::Serverless::Api': 'AWS::ApiGateway::RestApi',
+  'AWS::Serverless::LayerVersion': 'AWS::Lambda::LayerVersion',
+};
+
+/** A local cloud's resources as CloudFormation would list them for a stack `sam deploy` created. */
+function deployedStackOf(cloud: LocalCloud, name: string): StackDescription {
+  return {
+    name,
+    stackId: `arn:aws:cloudformation:us-east-1:123456789012:stack/${name}/0c7a3b52-8b1e-4c1b-9c51-7d2f0a1e9b00`,
+    status: 'CREATE_COMPLETE',
+    parameters: {},
+    resources: [...cloud.resources].map(([id, r]) => ({
+      // SAM renames a layer <LogicalId><hash> in the stack.
+      logicalId: r.type === 'AWS::Serverless::LayerVersion' ? `${id}0a1b2c3d4e` : id,
+      physicalId: cloud.functions.get(id)?.config.functionName ?? r.ref,
+      type: DEPLOYED_TYPES[r.type] ?? r.type,
+    })),
+  };
+}
 
 const run = promisify(execFile);
 
 async function start(
+  cwd: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return startWith({}, cwd, ...args);
+}
+
+/** `npm start` with a shell environment of `env` added. */
+async function startWith(
+  env: Record<string, string>,
   cwd: string,
   ...args: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -30,6 +68,7 @@ async function start(
       {
         cwd,
         timeout: 240_000,
+        env: { ...process.env, ...env },
       },
     );
     return { code: 0, stdout, stderr };
@@ -122,6 +161,92 @@ describe('npm start', () => {
     const unsupported = await start(root, '--smoke');
     expect(unsupported.code).toBe(2);
     expect(unsupported.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^start: .*HttpApi.*Jwt/)]);
+  });
+
+  it('--aws --smoke runs the same checks with the local code against a deployed stack', async () => {
+    // "AWS": a local cloud of the same template, described as a deployed stack by a CloudFormation API.
+    const sampleData = 'local/cloud/sample-data.json';
+    const aws = await LocalCloud.start({
+      root: projectRoot,
+      seedData: parseSeedData(readFileSync(join(projectRoot, sampleData), 'utf8'), sampleData),
+    });
+    const cloudformation = await startCloudFormationApi([deployedStackOf(aws, 'deployed-app')]);
+    try {
+      const endpointVariables: Record<string, string> = {
+        AWS_ENDPOINT_URL_CLOUDFORMATION: cloudformation.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: aws.endpoint('dynamodb'),
+        AWS_ENDPOINT_URL_S3: aws.endpoint('s3'),
+        AWS_ENDPOINT_URL_SSM: aws.endpoint('ssm'),
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.endpoint('secretsmanager'),
+        AWS_ENDPOINT_URL_SQS: aws.endpoint('sqs'),
+        AWS_ENDPOINT_URL_LAMBDA: aws.endpoint('lambda'),
+        AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: aws.endpoint('tagging'),
+      };
+      const { code, stdout } = await startWith(
+        {
+          ...endpointVariables,
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+          // Temporary credentials, as `aws sso login` or a role's profile gives the shell.
+          AWS_SESSION_TOKEN: 'shell-session-token',
+          AWS_REGION: 'us-east-1',
+          AWS_CONFIG_FILE: '/nonexistent/aws-config',
+          AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+        },
+        projectRoot,
+        ...['--aws', '--stack', 'deployed-app', '--smoke', '--http-port', '0', '--lambda-port', '0'],
+      );
+      expect({ code, stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^\d+ passed, 0 failed$/m) });
+      expect(stdout).toMatch(/✓ read stack deployed-app \(CloudFormation\) \(\d+ ms\)/);
+      expect(stdout).toMatch(
+        /^AWS: stack deployed-app in us-east-1 \(account 123456789012\), \d+ resource\(s\) of the template found; the functions use the shell's credentials$/m,
+      );
+      // Nothing AWS runs is emulated or seeded by this process.
+      expect(stdout).not.toMatch(/dynalite|s3rver|Secrets Manager \(|^Seeded$/m);
+      expect(stdout).toMatch(/^PASS route GET \/list-admins as samples\/user-token → 403 /m);
+      expect(stdout).toMatch(/^PASS function RegistratorFunction \(full-sync-schedule\.json\)/m);
+      // The hello function's logs were shipped to the stack's bucket, in "AWS".
+      const s3 = new S3Client({
+        endpoint: aws.endpoint('s3'),
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+        forcePathStyle: true,
+      });
+      const bucket = aws.resources.get('LogsBucket')!.ref;
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+      expect(listed.KeyCount).toBeGreaterThan(0);
+    } finally {
+      await cloudformation.close();
+      await aws.stop();
+    }
+  });
+
+  it('--aws refuses a stack that does not exist, and --stack without --aws, with one line and exit 2', async () => {
+    const cloudformation = await startCloudFormationApi([]);
+    try {
+      const missing = await startWith(
+        {
+          AWS_ENDPOINT_URL_CLOUDFORMATION: cloudformation.endpoint,
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+          AWS_REGION: 'eu-central-1',
+        },
+        projectRoot,
+        ...['--aws', '--http-port', '0', '--lambda-port', '0'],
+      );
+      expect(missing.code).toBe(2);
+      // The stack samconfig.toml names, by default.
+      expect(missing.stderr.trim()).toBe(
+        'start: stack lambda-extensions-kit does not exist in eu-central-1: deploy it first (sam deploy --guided), or name the deployed one with --stack <name>',
+      );
+    } finally {
+      await cloudformation.close();
+    }
+    const stackOnly = await start(projectRoot, '--stack', 'x');
+    expect(stackOnly.code).toBe(2);
+    expect(stackOnly.stderr.trim()).toMatch(
+      /^start: --stack names the deployed stack to run against; add --aws /,
+    );
   });
 
   it('serves until Ctrl-C, then shuts every environment down and leaves no process', async () => {

@@ -8,6 +8,7 @@ import { slsFunctionKey } from '../checks/parity-check';
 import { send, signRequest } from './call';
 import { apiRoutes, UnsupportedRouteError, type ApiRoute } from '../cloud/api-gateway/routes-from-template';
 import { startApiGateway, type ApiGatewayHandle } from '../cloud/api-gateway/gateway';
+import { DeployedStackError } from '../cloud/deployed-stack';
 import { undeliveredEvents } from '../cloud/event-rules';
 import { LocalCloud } from '../cloud/local-cloud';
 import { activeTemplate } from '../cloud/physical-resources';
@@ -15,6 +16,7 @@ import { assertPortFree, PortInUseError } from '../cloud/ports';
 import { LOCAL_CREDENTIALS, parseSeedData, SeedDataError } from '../cloud/seed';
 import { FunctionConfigError } from '../sandbox/function-config';
 import { TemplateSyntaxError } from '../template/cfn-yaml';
+import { samconfigStackName } from '../template/samconfig';
 import { loadTemplate } from '../template/template';
 
 // The tooling runs on the developer's Node (≥ 20.19); the functions run on their runtime's own Node.
@@ -24,9 +26,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  * `npm start [-- --http-port 3000 --lambda-port 3001 --no-freeze --smoke]`: the whole application
  * of template.yaml on the local cloud, with its HTTP APIs on --http-port and the Lambda Invoke API
  * on --lambda-port. `--smoke` exercises every route and function once, prints one line per check,
- * stops, and exits 1 if any failed.
+ * stops, and exits 1 if any failed. `--aws [--stack <name>] [--region <region>]` runs the same local
+ * code against the deployed stack instead of emulators, with the shell's credentials.
  */
-const USAGE = 'usage: npm start -- [--http-port <port>] [--lambda-port <port>] [--no-freeze] [--smoke]';
+const USAGE =
+  'usage: npm start -- [--http-port <port>] [--lambda-port <port>] [--no-freeze] [--smoke] [--aws [--stack <name>] [--region <region>]]';
 
 class UsageError extends Error {}
 
@@ -35,6 +39,7 @@ interface Args {
   lambdaPort: number;
   freeze: boolean;
   smoke: boolean;
+  aws?: { stackName: string; region?: string };
 }
 
 function port(value: string | undefined, flag: string, fallback: number): number {
@@ -45,7 +50,7 @@ function port(value: string | undefined, flag: string, fallback: number): number
   return n;
 }
 
-function parse(argv: string[]): Args {
+function parse(argv: string[], root: string): Args {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -55,14 +60,29 @@ function parse(argv: string[]): Args {
         'lambda-port': { type: 'string' },
         'no-freeze': { type: 'boolean' },
         smoke: { type: 'boolean' },
+        aws: { type: 'boolean' },
+        stack: { type: 'string' },
+        region: { type: 'string' },
       },
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (${USAGE})`);
+    for (const flag of ['stack', 'region'] as const) {
+      if (values[flag] !== undefined && !values.aws)
+        throw new UsageError(`--${flag} names the deployed stack to run against; add --aws (${USAGE})`);
+    }
+    const stackName = values.stack ?? samconfigStackName(join(root, 'samconfig.toml'));
+    if (values.aws && !stackName)
+      throw new UsageError(
+        '--aws needs the stack to run against: pass --stack <name> (samconfig.toml names none)',
+      );
     return {
       httpPort: port(values['http-port'], '--http-port', 3000),
       lambdaPort: port(values['lambda-port'], '--lambda-port', 3001),
       freeze: !values['no-freeze'],
       smoke: values.smoke === true,
+      ...(values.aws
+        ? { aws: { stackName: stackName!, ...(values.region ? { region: values.region } : {}) } }
+        : {}),
     };
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -95,13 +115,19 @@ function printSummary(cloud: LocalCloud, gateway: ApiGatewayHandle, apiKey: stri
       ]),
       [
         'Lambda Invoke API',
-        `aws lambda invoke --endpoint-url ${cloud.endpoints.lambda} --function-name <name> out.json`,
+        `aws lambda invoke --endpoint-url ${cloud.endpoint('lambda')} --function-name <name> out.json`,
       ],
       ...cloud.services
         .filter((s) => s.name !== 'Lambda API')
         .map((s) => [`${s.name} (${s.implementation})`, s.endpoint]),
     ]),
   );
+  if (cloud.deployed) {
+    const { name, placement, resources } = cloud.deployed;
+    say(
+      `\nAWS: stack ${name} in ${placement.region} (account ${placement.accountId}), ${resources.size} resource(s) of the template found; the functions use the shell's credentials`,
+    );
+  }
   say('\nFunctions');
   say(
     table([
@@ -186,16 +212,18 @@ interface Check {
  */
 function smokeChecks(root: string, cloud: LocalCloud, gateway: ApiGatewayHandle, apiKey: string): Check[] {
   const plan = smokePlan(root);
+  const region = cloud.deployed?.placement.region ?? 'us-east-1';
   const lambda = new LambdaClient({
-    endpoint: cloud.endpoints.lambda,
-    region: 'us-east-1',
+    endpoint: cloud.endpoint('lambda'),
+    region,
     credentials: LOCAL_CREDENTIALS,
   });
-  const secrets = new SecretsManagerClient({
-    endpoint: cloud.endpoints.secretsmanager,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
+  // Tokens come from the local Secrets Manager, or from AWS's with the shell's configuration.
+  const secrets = new SecretsManagerClient(
+    cloud.deployed
+      ? { region, credentials: cloud.deployed.credentials }
+      : { endpoint: cloud.endpoint('secretsmanager'), region, credentials: LOCAL_CREDENTIALS },
+  );
   const request = async (route: ApiRoute, r: SmokeRequest): Promise<Response> => {
     const method = r.method ?? (route.method === 'ANY' ? 'GET' : route.method);
     const url = new URL(`${gateway.url}${r.path ?? route.path}`);
@@ -275,17 +303,22 @@ async function runSmoke(checks: Check[]): Promise<number> {
 
 async function main(): Promise<number> {
   const root = process.cwd();
-  const args = parse(process.argv.slice(2));
+  const args = parse(process.argv.slice(2), root);
   if (args.httpPort) await assertPortFree(args.httpPort, '--http-port');
   if (args.lambdaPort) await assertPortFree(args.lambdaPort, '--lambda-port');
   const template = loadTemplate(join(root, 'template.yaml'));
   const routes = apiRoutes(activeTemplate(template));
-  say('Starting the local cloud from template.yaml');
+  say(
+    args.aws
+      ? `Starting template.yaml's functions against stack ${args.aws.stackName} (AWS)`
+      : 'Starting the local cloud from template.yaml',
+  );
   const sampleData = join(root, 'local/cloud/sample-data.json');
   const cloud = await LocalCloud.start({
     root,
     template,
-    ...(existsSync(sampleData)
+    ...(args.aws ? { aws: args.aws } : {}),
+    ...(!args.aws && existsSync(sampleData)
       ? { seedData: parseSeedData(readFileSync(sampleData, 'utf8'), 'local/cloud/sample-data.json') }
       : {}),
     freeze: args.freeze,
@@ -313,7 +346,11 @@ async function main(): Promise<number> {
     throw e;
   }
   printSummary(cloud, gateway, apiKey);
-  const undelivered = undeliveredEvents(cloud.template);
+  const undelivered = cloud.deployed
+    ? [
+        `schedules, queues and EventBridge rules are not run locally against stack ${cloud.deployed.name}: its own deliver to the deployed functions; invoke the local code through the Lambda Invoke API`,
+      ]
+    : undeliveredEvents(cloud.template);
   if (undelivered.length) {
     say('\nNot delivered locally');
     for (const line of undelivered) say(`  ! ${line}`);
@@ -351,6 +388,7 @@ main().then(
       TemplateSyntaxError,
       UnsupportedRouteError,
       SeedDataError,
+      DeployedStackError,
     ].some((t) => e instanceof t);
     process.exitCode = badInput ? 2 : 1;
   },

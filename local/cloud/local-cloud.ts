@@ -19,6 +19,7 @@ import { startConsulEmulator } from './consul/consul-api';
 import { rulesFromTemplate } from './event-rules';
 import { LocalEventBus, type Clock } from './eventbridge/event-bus';
 import { eventBridgeService } from './eventbridge/eventbridge-service';
+import { readDeployedStack, type DeployedStack } from './deployed-stack';
 import { FunctionPool } from './function-pool';
 import { FunctionRegistry, startLambdaControlPlane, startTaggingApi } from './lambda-control-plane';
 import {
@@ -26,6 +27,7 @@ import {
   cloudResolver,
   physicalResources,
   type PhysicalResource,
+  type ResolverPlace,
 } from './physical-resources';
 import type { Secret } from './secrets-manager/secret-store';
 import { seed, type SeedData, type SeededResource, type ServiceEndpoints } from './seed';
@@ -52,6 +54,12 @@ export interface LocalCloudOptions {
   lambdaPort?: number;
   /** A real Consul to use instead of the emulator (CONSUL_HTTP_ADDR). */
   consulAddress?: string;
+  /**
+   * Run the functions against a deployed stack instead of emulators: its resources, its parameter
+   * values, the shell's region and credentials. Nothing is emulated or seeded but Consul (unless
+   * `consulAddress`) and the Lambda Invoke API, which invokes the local code.
+   */
+  aws?: { stackName: string; region?: string };
   /** The clock schedules run on (tests move a manual one instead of waiting minutes). */
   clock?: Clock;
   /** Called as each start-up step finishes, with its duration. */
@@ -79,6 +87,18 @@ const ENDPOINT_VARIABLES: Record<keyof CloudEndpoints, string> = {
   eventbridge: 'AWS_ENDPOINT_URL_EVENTBRIDGE',
 };
 
+/**
+ * Against a deployed stack the functions reach AWS itself, unless the shell points the SDK elsewhere
+ * with its standard variables (a test double of AWS, or another AWS-compatible service).
+ */
+function shellEndpointVariables(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => /^AWS_ENDPOINT_URL(_\w+)?$/.test(entry[0]) && !!entry[1],
+    ),
+  );
+}
+
 const hasCacheExtension = (layerDir: string) => existsSync(join(layerDir, 'extensions', 'cache-extension'));
 
 /** Where the local Consul's ACL token is kept for functions that read theirs from SSM (the registrator). */
@@ -102,12 +122,15 @@ export class LocalCloud {
   readonly services: RunningService[] = [];
   readonly functions = new Map<string, FunctionPool>();
   readonly eventSources: SqsEventSource[] = [];
-  readonly registry = new FunctionRegistry({ region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
+  registry = new FunctionRegistry({ region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
   readonly bus: LocalEventBus;
   seeded: SeededResource[] = [];
   resources = new Map<string, PhysicalResource>();
-  endpoints!: CloudEndpoints;
+  /** The local services' endpoints; none but the Lambda API's with `aws`. */
+  endpoints: Partial<CloudEndpoints> = {};
   template!: Template;
+  /** With `aws`: the stack the functions run against. */
+  deployed?: DeployedStack;
   /** Consul's HTTP address and the ACL token the local cloud made for it. */
   consul!: { address: string; token?: string };
 
@@ -143,16 +166,42 @@ export class LocalCloud {
     return service;
   }
 
+  /** A local service's endpoint; an error in `aws` mode, where the service is AWS's own. */
+  endpoint(service: keyof CloudEndpoints): string {
+    const url = this.endpoints[service];
+    if (!url) throw new Error(`the local cloud runs no ${service} against a deployed stack`);
+    return url;
+  }
+
   private async startAll(): Promise<void> {
-    const { root } = this.options;
-    this.template = activeTemplate(
-      this.options.template ?? loadTemplate(join(root, 'template.yaml')),
-      this.options.parameters,
-    );
+    const { root, aws } = this.options;
+    const template = this.options.template ?? loadTemplate(join(root, 'template.yaml'));
+    if (aws) {
+      this.deployed = await this.step(`read stack ${aws.stackName} (CloudFormation)`, () =>
+        readDeployedStack(activeTemplate(template, this.options.parameters), aws.stackName, aws),
+      );
+      const { placement } = this.deployed;
+      this.registry = new FunctionRegistry({ region: placement.region, accountId: placement.accountId });
+    }
+    // The deployed stack's parameter values decide its conditions, as they did when it was deployed.
+    const parameters = this.deployed?.parameters ?? this.options.parameters;
+    this.template = activeTemplate(template, parameters);
     const functionIds = resourcesOfType(this.template, 'AWS::Serverless::Function').map(([id]) => id);
     await this.step(`built ${functionIds.length} function(s) and their layers`, () =>
       buildAll(this.template, root),
     );
+
+    if (this.deployed) {
+      const lambda = await this.service('Lambda Invoke API (local code)', () => this.startLambdaApi());
+      this.endpoints = { lambda: lambda.endpoint };
+      this.consul = await this.step(this.consulStep(), () => this.startConsul());
+      const { configs, resolve } = await this.startFunctions(functionIds, this.deployed.resources, {
+        pseudo: this.deployed.pseudo,
+        origin: `stack ${this.deployed.name} (${this.deployed.placement.region})`,
+      });
+      for (const config of configs) this.register(config, resolve);
+      return;
+    }
 
     const dynamodb = await this.service('DynamoDB (dynalite)', startDynamoDb);
     const s3 = await this.service('S3 (s3rver)', startS3);
@@ -164,10 +213,7 @@ export class LocalCloud {
     const lambda = await this.service('Lambda API (emulator)', () => this.startLambdaApi());
     const tagging = await this.service('Resource Groups Tagging API (emulator)', () => this.startTagging());
     const eventbridge = await this.service('EventBridge (emulator)', () => this.startEventBridge());
-    this.consul = await this.step(
-      this.options.consulAddress ? 'Consul (real, CONSUL_HTTP_ADDR)' : 'Consul (emulator)',
-      () => this.startConsul(),
-    );
+    this.consul = await this.step(this.consulStep(), () => this.startConsul());
     if (this.consul.token)
       ssm.store.put({ name: LOCAL_CONSUL_TOKEN_PARAMETER, value: this.consul.token, type: 'SecureString' });
     this.endpoints = {
@@ -181,13 +227,39 @@ export class LocalCloud {
       eventbridge: eventbridge.endpoint,
     };
 
-    this.resources = physicalResources(this.template, { sqs: sqs.endpoint });
-    const resolve = cloudResolver(this.template, this.resources, this.options.parameters);
+    const endpoints = this.endpoints as CloudEndpoints;
+    const resources = physicalResources(this.template, { sqs: sqs.endpoint });
+    const resolve = cloudResolver(this.template, resources, parameters);
     this.seeded = await this.step('seeded the template’s resources', () =>
-      seed(this.template, this.resources, this.endpoints, resolve, this.options.seedData),
+      seed(this.template, resources, endpoints, resolve, this.options.seedData),
     );
+    const { configs } = await this.startFunctions(functionIds, resources);
+    await this.step('event sources, rules and the Lambda control plane', async () => {
+      this.startSqsEventSources(sqs.sqs, resolve);
+      this.putRules(resolve);
+      // Registering the functions emits their CreateFunction events, as a deploy does.
+      this.registry.onEvent((event) => this.bus.publish(event));
+      for (const config of configs) this.register(config, resolve);
+    });
+  }
 
-    const configs = functionIds.map((id) => functionConfig(this.template, id, root, resolve));
+  /** Every function's configuration resolved against `resources`, and a pool of environments for each. */
+  private async startFunctions(
+    functionIds: string[],
+    resources: Map<string, PhysicalResource>,
+    place?: ResolverPlace,
+  ): Promise<{ configs: FunctionConfig[]; resolve: ValueResolver }> {
+    const { root } = this.options;
+    this.resources = resources;
+    const parameters = this.deployed?.parameters ?? this.options.parameters;
+    const resolve = cloudResolver(this.template, resources, parameters, place);
+
+    const configs = functionIds.map((id) => {
+      const config = functionConfig(this.template, id, root, resolve);
+      // A deployed function is called what the stack named it, whatever its FunctionName resolves to.
+      const deployedName = this.deployed && resources.get(id)?.ref;
+      return deployedName ? { ...config, functionName: deployedName } : config;
+    });
     configs.forEach(assertBuilt);
     const runtimes = new Map<number, string>();
     await this.step('Node.js runtimes', async () => {
@@ -205,24 +277,20 @@ export class LocalCloud {
         this.pool(config, runtimes.get(parseNodeRuntime(config.runtime))!),
       );
     }
-    await this.step('event sources, rules and the Lambda control plane', async () => {
-      this.startSqsEventSources(sqs.sqs, resolve);
-      this.putRules(resolve);
-      // Registering the functions emits their CreateFunction events, as a deploy does.
-      this.registry.onEvent((event) => this.bus.publish(event));
-      for (const config of configs) this.register(config, resolve);
-    });
+    return { configs, resolve };
   }
 
   // ---------- functions ----------
 
   private pool(config: FunctionConfig, nodePath: string): FunctionPool {
-    const extraEnv: Record<string, string> = Object.fromEntries(
-      Object.entries(this.endpoints).map(([service, url]) => [
-        ENDPOINT_VARIABLES[service as keyof CloudEndpoints],
-        url,
-      ]),
-    );
+    const extraEnv: Record<string, string> = this.deployed
+      ? shellEndpointVariables()
+      : Object.fromEntries(
+          Object.entries(this.endpoints).map(([service, url]) => [
+            ENDPOINT_VARIABLES[service as keyof CloudEndpoints],
+            url,
+          ]),
+        );
     // Template values win: a function may point at a real Consul on purpose. Absent or empty (the
     // template's parameter left at its default) means the local one, with its token from SSM.
     if (!config.environment.CONSUL_HTTP_ADDR) {
@@ -246,6 +314,13 @@ export class LocalCloud {
       {
         nodePath,
         ...(this.options.freeze !== undefined ? { freeze: this.options.freeze } : {}),
+        ...(this.deployed
+          ? {
+              region: this.deployed.placement.region,
+              accountId: this.deployed.placement.accountId,
+              credentials: this.deployed.credentials,
+            }
+          : {}),
         extraEnv,
         print: (line) => this.options.onLog?.(config.logicalId, line),
       },
@@ -449,18 +524,25 @@ export class LocalCloud {
     return port;
   }
 
-  /** Consul: the one at CONSUL_HTTP_ADDR when given, else the emulator with ACLs on. */
+  private consulStep(): string {
+    return this.options.consulAddress ? 'Consul (real, CONSUL_HTTP_ADDR)' : 'Consul (emulator)';
+  }
+
+  /**
+   * Consul: the one at CONSUL_HTTP_ADDR when given, else the emulator, with ACLs on when the
+   * functions can read its token from the local SSM (not against a deployed stack).
+   */
   private async startConsul(): Promise<{ address: string; token?: string }> {
     if (this.options.consulAddress) return { address: this.options.consulAddress };
-    const token = randomUUID();
-    const consul = await startConsulEmulator({ aclToken: token });
+    const token = this.deployed ? undefined : randomUUID();
+    const consul = await startConsulEmulator(token ? { aclToken: token } : {});
     this.services.push({
       name: 'Consul',
       implementation: 'local emulator (catalog, config entries, connect CA, ACL)',
       endpoint: consul.address,
       close: () => consul.close(),
     });
-    return { address: consul.address, token };
+    return { address: consul.address, ...(token ? { token } : {}) };
   }
 
   /** Every environment through SHUTDOWN (extensions flush), then every service. */

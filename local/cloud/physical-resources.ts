@@ -15,79 +15,141 @@ export interface PhysicalResource {
   attributes: Record<string, string>;
 }
 
-const arn = (service: string, resource: string) =>
-  `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${resource}`;
+/** Where resources live: what their ARNs and domain names are built from. */
+export interface Placement {
+  region: string;
+  accountId: string;
+  partition: string;
+  urlSuffix: string;
+}
+
+export const LOCAL_PLACEMENT: Placement = {
+  region: LOCAL_REGION,
+  accountId: LOCAL_ACCOUNT_ID,
+  partition: 'aws',
+  urlSuffix: 'amazonaws.com',
+};
 
 function literal(props: Record<string, unknown>, key: string): string | undefined {
   const v = props[key];
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Ref / GetAtt values per resource type, as CloudFormation defines them. */
+/**
+ * Ref and the Fn::GetAtt attributes that follow from a resource's physical id alone, as
+ * CloudFormation defines them. The same for the local cloud and a deployed stack; attributes that
+ * need the live resource (a table's stream label, a parameter's value) are not here.
+ */
+export function resourceFromPhysicalId(
+  type: string,
+  physicalId: string,
+  at: Placement,
+): PhysicalResource | undefined {
+  const arn = (service: string, resource: string) =>
+    `arn:${at.partition}:${service}:${at.region}:${at.accountId}:${resource}`;
+  switch (type) {
+    case 'AWS::DynamoDB::Table':
+    case 'AWS::Serverless::SimpleTable':
+      return { type, ref: physicalId, attributes: { Arn: arn('dynamodb', `table/${physicalId}`) } };
+    case 'AWS::S3::Bucket':
+      return {
+        type,
+        ref: physicalId,
+        attributes: {
+          Arn: `arn:${at.partition}:s3:::${physicalId}`,
+          DomainName: `${physicalId}.s3.${at.urlSuffix}`,
+          RegionalDomainName: `${physicalId}.s3.${at.region}.${at.urlSuffix}`,
+        },
+      };
+    case 'AWS::SSM::Parameter':
+      return { type, ref: physicalId, attributes: {} };
+    case 'AWS::SecretsManager::Secret':
+      // Ref and Id are both the secret's ARN.
+      return { type, ref: physicalId, attributes: { Id: physicalId } };
+    case 'AWS::SQS::Queue': {
+      // The physical id is the queue URL; its last segment is the name.
+      const name = physicalId.slice(physicalId.lastIndexOf('/') + 1);
+      return {
+        type,
+        ref: physicalId,
+        attributes: { Arn: arn('sqs', name), QueueName: name, QueueUrl: physicalId },
+      };
+    }
+    case 'AWS::Serverless::Function':
+    case 'AWS::Lambda::Function':
+      return { type, ref: physicalId, attributes: { Arn: arn('lambda', `function:${physicalId}`) } };
+    case 'AWS::Serverless::LayerVersion':
+    case 'AWS::Lambda::LayerVersion':
+      return { type, ref: physicalId, attributes: {} };
+    case 'AWS::Serverless::HttpApi':
+    case 'AWS::ApiGatewayV2::Api':
+      return {
+        type,
+        ref: physicalId,
+        attributes: { ApiEndpoint: `https://${physicalId}.execute-api.${at.region}.${at.urlSuffix}` },
+      };
+    case 'AWS::Serverless::Api':
+    case 'AWS::ApiGateway::RestApi':
+      return { type, ref: physicalId, attributes: {} };
+    case 'AWS::SecretsManager::RotationSchedule':
+      return { type, ref: physicalId, attributes: {} };
+    case 'AWS::KMS::Key':
+      return {
+        type,
+        ref: physicalId,
+        attributes: { Arn: arn('kms', `key/${physicalId}`), KeyId: physicalId },
+      };
+    case 'AWS::IAM::Role':
+      return {
+        type,
+        ref: physicalId,
+        attributes: { Arn: `arn:${at.partition}:iam::${at.accountId}:role/${physicalId}` },
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** What the local cloud calls each resource: the name the template sets, else the logical id. */
 function describe(
   id: string,
   type: string,
   props: Record<string, unknown>,
   endpoints: LocalEndpoints,
 ): PhysicalResource | undefined {
+  const named = (key: string, fallback = id) => literal(props, key) ?? fallback;
+  const local = (physicalId: string, extra: Record<string, string> = {}) => {
+    const resource = resourceFromPhysicalId(type, physicalId, LOCAL_PLACEMENT);
+    return resource && { ...resource, attributes: { ...resource.attributes, ...extra } };
+  };
+  const arn = (service: string, resource: string) =>
+    `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${resource}`;
   switch (type) {
     case 'AWS::DynamoDB::Table':
     case 'AWS::Serverless::SimpleTable': {
-      const name = literal(props, 'TableName') ?? id;
-      return {
-        type,
-        ref: name,
-        attributes: {
-          Arn: arn('dynamodb', `table/${name}`),
-          StreamArn: arn('dynamodb', `table/${name}/stream/local`),
-        },
-      };
+      const name = named('TableName');
+      return local(name, { StreamArn: arn('dynamodb', `table/${name}/stream/local`) });
     }
-    case 'AWS::S3::Bucket': {
-      const name = literal(props, 'BucketName') ?? id.toLowerCase();
-      return {
-        type,
-        ref: name,
-        attributes: {
-          Arn: `arn:aws:s3:::${name}`,
-          DomainName: `${name}.s3.amazonaws.com`,
-          RegionalDomainName: `${name}.s3.${LOCAL_REGION}.amazonaws.com`,
-        },
-      };
-    }
-    case 'AWS::SSM::Parameter': {
-      const name = literal(props, 'Name') ?? id;
-      return {
-        type,
-        ref: name,
-        attributes: { Type: literal(props, 'Type') ?? 'String', Value: literal(props, 'Value') ?? '' },
-      };
-    }
+    case 'AWS::S3::Bucket':
+      return local(named('BucketName', id.toLowerCase()));
+    case 'AWS::SSM::Parameter':
+      return local(named('Name'), {
+        Type: literal(props, 'Type') ?? 'String',
+        Value: literal(props, 'Value') ?? '',
+      });
     case 'AWS::SecretsManager::Secret': {
-      const name = literal(props, 'Name') ?? id;
       // `Ref` is the ARN, whose random suffix Secrets Manager picks when seeding creates the secret.
-      return { type, ref: arn('secretsmanager', `secret:${name}`), attributes: { Id: name } };
+      const name = named('Name');
+      return local(arn('secretsmanager', `secret:${name}`), { Id: name });
     }
-    case 'AWS::SQS::Queue': {
-      const name = literal(props, 'QueueName') ?? id;
-      return {
-        type,
-        ref: `${endpoints.sqs ?? 'http://127.0.0.1'}/${LOCAL_ACCOUNT_ID}/${name}`,
-        attributes: {
-          Arn: arn('sqs', name),
-          QueueName: name,
-          QueueUrl: `${endpoints.sqs ?? 'http://127.0.0.1'}/${LOCAL_ACCOUNT_ID}/${name}`,
-        },
-      };
-    }
+    case 'AWS::SQS::Queue':
+      return local(`${endpoints.sqs ?? 'http://127.0.0.1'}/${LOCAL_ACCOUNT_ID}/${named('QueueName')}`);
     case 'AWS::Serverless::Function':
-    case 'AWS::Lambda::Function': {
-      const name = literal(props, 'FunctionName') ?? id;
-      return { type, ref: name, attributes: { Arn: arn('lambda', `function:${name}`) } };
-    }
+    case 'AWS::Lambda::Function':
+      return local(named('FunctionName'));
     case 'AWS::Serverless::LayerVersion':
     case 'AWS::Lambda::LayerVersion':
-      return { type, ref: arn('lambda', `layer:${literal(props, 'LayerName') ?? id}:1`), attributes: {} };
+      return local(arn('lambda', `layer:${named('LayerName')}:1`));
     case 'AWS::Serverless::HttpApi':
     case 'AWS::Serverless::Api':
       return {
@@ -97,18 +159,11 @@ function describe(
       };
     case 'AWS::SecretsManager::RotationSchedule':
       // CloudFormation's physical id for a schedule is the secret's ARN: seeding sets it, once known.
-      return { type, ref: id, attributes: {} };
+      return local(id);
     case 'AWS::KMS::Key':
-      return { type, ref: 'local-key', attributes: { Arn: arn('kms', 'key/local-key'), KeyId: 'local-key' } };
+      return local('local-key');
     case 'AWS::IAM::Role':
-      return {
-        type,
-        ref: id,
-        attributes: {
-          Arn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${literal(props, 'RoleName') ?? id}`,
-          RoleId: `AROALOCAL${id.toUpperCase()}`,
-        },
-      };
+      return local(named('RoleName'), { RoleId: `AROALOCAL${id.toUpperCase()}` });
     default:
       return undefined;
   }
@@ -150,16 +205,25 @@ export function activeTemplate(
   return { ...template, Resources: resources };
 }
 
+/** What pseudo parameters resolve to, and how errors name where resources come from. */
+export interface ResolverPlace {
+  pseudo: Readonly<Record<string, string>>;
+  origin: string;
+}
+
+const LOCAL_RESOLVER_PLACE: ResolverPlace = { pseudo: LOCAL_PSEUDO_PARAMETERS, origin: 'the local cloud' };
+
 /**
- * Resolves template values for the local cloud: literals, parameters (their defaults or overrides),
+ * Resolves template values for the local cloud (or a deployed stack, with its pseudo parameters): literals, parameters (their defaults or overrides),
  * pseudo parameters, and Ref / GetAtt / Sub / Join / Select / If over the local resources.
  */
 export function cloudResolver(
   template: Template,
   resources: Map<string, PhysicalResource>,
   parameterOverrides: Record<string, string> = {},
+  where: ResolverPlace = LOCAL_RESOLVER_PLACE,
 ): ValueResolver {
-  const pseudo = LOCAL_PSEUDO_PARAMETERS;
+  const { pseudo, origin } = where;
   const ref = (name: string, where: string): string => {
     if (name in pseudo) return pseudo[name]!;
     if (name in parameterOverrides) return parameterOverrides[name]!;
@@ -167,12 +231,12 @@ export function cloudResolver(
     if (param) return resolve(param.Default ?? '', `${where} (parameter ${name} has no default)`);
     const resource = resources.get(name);
     if (resource) return resource.ref;
-    throw new FunctionConfigError(`${where}: Ref to ${name}, which the local cloud does not create`);
+    throw new FunctionConfigError(`${where}: Ref to ${name}, which ${origin} does not have`);
   };
   const getAtt = (id: string, attr: string, where: string): string => {
     const value = resources.get(id)?.attributes[attr];
     if (value === undefined)
-      throw new FunctionConfigError(`${where}: Fn::GetAtt ${id}.${attr} has no local value`);
+      throw new FunctionConfigError(`${where}: Fn::GetAtt ${id}.${attr} has no value in ${origin}`);
     return value;
   };
   const resolve: ValueResolver = (value, where) => {

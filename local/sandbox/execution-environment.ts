@@ -53,7 +53,8 @@ export interface SandboxOptions {
   initTimeoutMs?: number;
   region?: string;
   accountId?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+  /** The role's credentials Lambda would give; long-term keys (no session token) are passed as they are. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Added to the function's environment (e.g. AWS_ENDPOINT_URL_* of the local cloud). */
   extraEnv?: Record<string, string>;
   /**
@@ -267,7 +268,7 @@ export class ExecutionEnvironment {
         : {}),
       AWS_ACCESS_KEY_ID: creds.accessKeyId,
       AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-      AWS_SESSION_TOKEN: creds.sessionToken,
+      ...(creds.sessionToken ? { AWS_SESSION_TOKEN: creds.sessionToken } : {}),
       AWS_LAMBDA_RUNTIME_API: this.apiAddress,
       LAMBDA_TASK_ROOT: taskRoot,
       LAMBDA_RUNTIME_DIR: dirname(runtimeClientBundle()),

@@ -1,0 +1,176 @@
+import {
+  CloudFormationClient,
+  CloudFormationServiceException,
+  DescribeStacksCommand,
+  paginateListStackResources,
+  type StackResourceSummary,
+} from '@aws-sdk/client-cloudformation';
+import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Template } from '../template/template';
+import { resourceFromPhysicalId, type PhysicalResource, type Placement } from './physical-resources';
+
+/** The stack cannot be used: missing, failed, or no region or credentials to read it with. */
+export class DeployedStackError extends Error {}
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/**
+ * A stack `sam deploy` created, as `npm start -- --aws` runs the functions against it: where it is,
+ * the parameter values it was deployed with, and what each of the template's resources is called
+ * there (what `Ref` and `Fn::GetAtt` give).
+ */
+export interface DeployedStack {
+  name: string;
+  stackId: string;
+  status: string;
+  placement: Placement;
+  parameters: Record<string, string>;
+  pseudo: Record<string, string>;
+  /** By the template's logical id. A resource the stack does not have is absent. */
+  resources: Map<string, PhysicalResource>;
+  /**
+   * What the functions get as their role's credentials: the shell's (the SDK's provider chain) when
+   * they are temporary, else a session STS issues for the shell's long-term keys, which never reach
+   * a function (Lambda's are always temporary, and the cache extension's handshake needs the token).
+   */
+  credentials: AwsCredentials;
+}
+
+/** Statuses in which every resource exists as the last successful deploy left it. */
+const USABLE = new Set([
+  'CREATE_COMPLETE',
+  'UPDATE_COMPLETE',
+  'UPDATE_ROLLBACK_COMPLETE',
+  'IMPORT_COMPLETE',
+  'IMPORT_ROLLBACK_COMPLETE',
+]);
+
+/** Temporary credentials for the functions (see `DeployedStack.credentials`). */
+async function sessionCredentials(region: string, shell: AwsCredentials): Promise<AwsCredentials> {
+  if (shell.sessionToken) return shell;
+  const sts = new STSClient({ region, credentials: shell });
+  try {
+    const { Credentials: c } = await sts.send(new GetSessionTokenCommand({}));
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+      throw new Error('STS returned no credentials');
+    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+  } catch (e) {
+    throw new DeployedStackError(
+      `the shell's AWS keys are long-term and STS GetSessionToken refused them a session for the functions (${(e as Error).message}): use temporary credentials (aws sso login, or a role's profile)`,
+    );
+  } finally {
+    sts.destroy();
+  }
+}
+
+const HOW_TO_CONFIGURE = 'configure the shell as for the AWS CLI (aws configure, aws sso login, AWS_PROFILE)';
+
+/** `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>` */
+function placementOf(stackId: string): Placement {
+  const [, partition = 'aws', , region = '', accountId = ''] = stackId.split(':');
+  return {
+    partition,
+    region,
+    accountId,
+    urlSuffix: partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com',
+  };
+}
+
+/**
+ * The stack's resource for each template resource: the same logical id, except SAM layers, which
+ * the transform renames `<LogicalId><hash>`.
+ */
+function matchResources(
+  template: Template,
+  summaries: StackResourceSummary[],
+  at: Placement,
+): Map<string, PhysicalResource> {
+  const out = new Map<string, PhysicalResource>();
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const summary =
+      summaries.find((s) => s.LogicalResourceId === id) ??
+      (resource.Type === 'AWS::Serverless::LayerVersion'
+        ? summaries.find(
+            (s) =>
+              s.ResourceType === 'AWS::Lambda::LayerVersion' &&
+              new RegExp(`^${id}[0-9a-f]{10}$`).test(s.LogicalResourceId ?? ''),
+          )
+        : undefined);
+    if (!summary?.PhysicalResourceId || !summary.ResourceType) continue;
+    const described = resourceFromPhysicalId(summary.ResourceType, summary.PhysicalResourceId, at);
+    if (described) out.set(id, described);
+  }
+  return out;
+}
+
+/**
+ * Reads the deployed stack through CloudFormation with the shell's AWS configuration (region and
+ * credentials as the AWS CLI finds them; `AWS_ENDPOINT_URL_CLOUDFORMATION` is honoured, as by every
+ * SDK client).
+ */
+export async function readDeployedStack(
+  template: Template,
+  stackName: string,
+  options: { region?: string } = {},
+): Promise<DeployedStack> {
+  const client = new CloudFormationClient(options.region ? { region: options.region } : {});
+  try {
+    const region = await client.config.region().catch(() => '');
+    if (!region)
+      throw new DeployedStackError(`no AWS region: pass --region, set AWS_REGION, or ${HOW_TO_CONFIGURE}`);
+    const credentials = await client.config.credentials().catch((e: Error) => {
+      throw new DeployedStackError(`no AWS credentials (${e.message.split('\n')[0]}): ${HOW_TO_CONFIGURE}`);
+    });
+    const described = await client.send(new DescribeStacksCommand({ StackName: stackName })).catch((e) => {
+      if (e instanceof CloudFormationServiceException && /does not exist/.test(e.message))
+        throw new DeployedStackError(
+          `stack ${stackName} does not exist in ${region}: deploy it first (sam deploy --guided), or name the deployed one with --stack <name>`,
+        );
+      throw e;
+    });
+    const stack = described.Stacks?.[0];
+    if (!stack?.StackId || !stack.StackStatus)
+      throw new DeployedStackError(`CloudFormation described no stack ${stackName} in ${region}`);
+    if (!USABLE.has(stack.StackStatus))
+      throw new DeployedStackError(
+        `stack ${stackName} is ${stack.StackStatus}: run against it once a deploy has completed (CREATE_COMPLETE, UPDATE_COMPLETE or UPDATE_ROLLBACK_COMPLETE)`,
+      );
+    const placement = placementOf(stack.StackId);
+    const summaries: StackResourceSummary[] = [];
+    for await (const page of paginateListStackResources({ client }, { StackName: stack.StackId })) {
+      summaries.push(...(page.StackResourceSummaries ?? []));
+    }
+    return {
+      name: stackName,
+      stackId: stack.StackId,
+      status: stack.StackStatus,
+      placement,
+      parameters: Object.fromEntries(
+        (stack.Parameters ?? []).map((p) => [
+          p.ParameterKey ?? '',
+          p.ResolvedValue ?? p.ParameterValue ?? '',
+        ]),
+      ),
+      pseudo: {
+        'AWS::AccountId': placement.accountId,
+        'AWS::Region': placement.region,
+        'AWS::Partition': placement.partition,
+        'AWS::URLSuffix': placement.urlSuffix,
+        'AWS::StackName': stack.StackName ?? stackName,
+        'AWS::StackId': stack.StackId,
+      },
+      resources: matchResources(template, summaries, placement),
+      credentials: await sessionCredentials(region, {
+        accessKeyId: credentials.accessKeyId,
+        secretAccessKey: credentials.secretAccessKey,
+        ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
+      }),
+    };
+  } finally {
+    client.destroy();
+  }
+}
