@@ -17,7 +17,7 @@ import {
 import { projectRoot, realTemplate } from '../../local/checks/test-fixtures';
 import { LocalCloud } from '../../local/cloud/local-cloud';
 import { LOCAL_CREDENTIALS } from '../../local/cloud/seed';
-import { adminQuery, startMariaDb, type TestDatabase } from '../../local/databases/test-servers';
+import { adminQuery, startMariaDb, type TestDatabase } from '../../local/databases/database-servers';
 import { spawnedGroupIds, survivingGroups } from '../../local/sandbox/process-group';
 import type { Template } from '../../local/template/template';
 

@@ -16,7 +16,7 @@ import {
   startMariaDb,
   startPostgres,
   type TestDatabase,
-} from '../../local/databases/test-servers';
+} from '../../local/databases/database-servers';
 import { STEPS, type Step } from './rotation-steps';
 
 /**

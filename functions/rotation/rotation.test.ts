@@ -4,7 +4,7 @@ import {
   RotateSecretCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { adminQuery, freePort } from '../../local/databases/test-servers';
+import { adminQuery, freePort } from '../../local/databases/database-servers';
 import { RecordCounter } from '../record-count/index';
 import { connect, LoginError } from './database';
 import { handler, resetForTests } from './index';

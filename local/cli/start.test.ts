@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { projectRoot } from '../checks/test-fixtures';
 import { apiRoutes } from '../cloud/api-gateway/routes-from-template';
 import { loadTemplate } from '../template/template';
+import { findMariadbd } from '../databases/database-servers';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startCloudFormationApi, type StackDescription } from '../cloud/cloudformation/cloudformation-api';
 import { LocalCloud } from '../cloud/local-cloud';
@@ -97,10 +98,20 @@ describe('npm start', () => {
     expect(stdout).toMatch(/^PASS route GET \/list-admins as samples\/user-token → 403 /m);
     expect(stdout).toMatch(/^PASS route ANY \/iam-echo \(SigV4\) → 200 /m);
     expect(stdout).toMatch(/^PASS function RegistratorFunction \(full-sync-schedule\.json\)/m);
-    // The stack's rotation schedule is configured on the secret (rotating needs a database).
+    // The stack's rotation schedule is configured on the secret, naming the function as deployed.
     expect(stdout).toMatch(
-      /^DatabaseSecretRotationSchedule\s+AWS::SecretsManager::RotationSchedule\s+\S+\s+rotation by RotationFunction rate\(30 days\) \(not run at creation\)\s*$/m,
+      /^DatabaseSecretRotationSchedule\s+AWS::SecretsManager::RotationSchedule\s+\S+\s+rotation by local-rotation rate\(30 days\) \(not run at creation\)\s*$/m,
     );
+    // With MariaDB on the machine (CI installs it), a real rotation; without, it says why not.
+    if (findMariadbd()) {
+      expect(stdout).toMatch(/^ {2}✓ MariaDB for DatabaseSecret \(mariadbd\) \(\d+ ms\)$/m);
+      expect(stdout).toMatch(/^ {2}✓ database prepared: table items \(4 rows\), the secret's user/m);
+      expect(stdout).toMatch(
+        /^PASS rotation record-count\/database \(RotateSecret; RecordCountFunction before and after\)/m,
+      );
+    } else {
+      expect(stdout).toMatch(/^SKIP rotation record-count\/database .* — no mariadbd on this machine/m);
+    }
     expect(stdout).toMatch(/^\d+ passed, 0 failed$/m);
     expect(stdout.trim().endsWith('stopped')).toBe(true);
   });
@@ -121,13 +132,20 @@ describe('npm start', () => {
     };
     delete plan.routes['GET /cache-demo'];
     writeFileSync(join(root, 'events/smoke.json'), JSON.stringify(plan));
-    const { code, stdout } = await start(root, '--smoke', '--http-port', '0', '--lambda-port', '0');
+    const { code, stdout } = await start(
+      root,
+      ...['--smoke', '--no-database', '--http-port', '0', '--lambda-port', '0'],
+    );
     expect(code).toBe(1);
     expect(stdout).toMatch(/^FAIL function HelloFunction .*broken on purpose/m);
+    // A check that cannot run is reported as skipped, with why, not passed.
+    expect(stdout).toMatch(
+      /^SKIP rotation record-count\/database \(RotateSecret; RecordCountFunction before and after\) — started with --no-database$/m,
+    );
     expect(stdout).toMatch(
       /^FAIL route GET \/cache-demo .*no request for this route in events\/smoke\.json/m,
     );
-    expect(stdout).toMatch(/^\d+ passed, [1-9]\d* failed$/m);
+    expect(stdout).toMatch(/^\d+ passed, [1-9]\d* failed, 1 skipped$/m);
   });
 
   it.each(['--http-port', '--lambda-port'])(
@@ -196,7 +214,14 @@ describe('npm start', () => {
         projectRoot,
         ...['--aws', '--stack', 'deployed-app', '--smoke', '--http-port', '0', '--lambda-port', '0'],
       );
-      expect({ code, stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^\d+ passed, 0 failed$/m) });
+      expect({ code, stdout }).toEqual({
+        code: 0,
+        stdout: expect.stringMatching(/^\d+ passed, 0 failed, 1 skipped$/m),
+      });
+      // The deployed secret is not rotated by a smoke run.
+      expect(stdout).toMatch(
+        /^SKIP rotation record-count\/database .* — it would rotate the deployed secret/m,
+      );
       expect(stdout).toMatch(/✓ read stack deployed-app \(CloudFormation\) \(\d+ ms\)/);
       expect(stdout).toMatch(
         /^AWS: stack deployed-app in us-east-1 \(account 123456789012\), \d+ resource\(s\) of the template found; the functions use the shell's credentials$/m,
@@ -293,5 +318,20 @@ describe('npm start', () => {
         }
       });
     expect(left).toEqual([]);
+    // Nor the rotation sample's database.
+    const database = /^MariaDB \(DatabaseSecret's database.*\s127\.0\.0\.1:(\d+)$/m.exec(stdout)?.[1];
+    if (findMariadbd()) {
+      expect(database).toBeDefined();
+      const servers = readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`--port=${database}\0`);
+          } catch {
+            return false;
+          }
+        });
+      expect(servers).toEqual([]);
+    }
   });
 });

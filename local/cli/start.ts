@@ -3,7 +3,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { slsFunctionKey } from '../checks/parity-check';
 import { send, signRequest } from './call';
 import { apiRoutes, UnsupportedRouteError, type ApiRoute } from '../cloud/api-gateway/routes-from-template';
@@ -17,7 +22,16 @@ import { LOCAL_CREDENTIALS, parseSeedData, SeedDataError } from '../cloud/seed';
 import { FunctionConfigError } from '../sandbox/function-config';
 import { TemplateSyntaxError } from '../template/cfn-yaml';
 import { samconfigStackName } from '../template/samconfig';
-import { loadTemplate } from '../template/template';
+import { loadTemplate, type Template } from '../template/template';
+import {
+  COUNTING_FUNCTION,
+  DATABASE_SECRET,
+  noAppDatabaseReason,
+  prepareAppDatabase,
+  startAppDatabase,
+  type AppDatabase,
+  type DatabaseSecretValue,
+} from '../databases/app-database';
 
 // The tooling runs on the developer's Node (≥ 20.19); the functions run on their runtime's own Node.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -30,7 +44,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  * code against the deployed stack instead of emulators, with the shell's credentials.
  */
 const USAGE =
-  'usage: npm start -- [--http-port <port>] [--lambda-port <port>] [--no-freeze] [--smoke] [--aws [--stack <name>] [--region <region>]]';
+  'usage: npm start -- [--http-port <port>] [--lambda-port <port>] [--no-freeze] [--no-database] [--smoke] [--aws [--stack <name>] [--region <region>]]';
 
 class UsageError extends Error {}
 
@@ -39,6 +53,8 @@ interface Args {
   lambdaPort: number;
   freeze: boolean;
   smoke: boolean;
+  /** Run the rotation sample's database when the machine has MariaDB (default). */
+  database: boolean;
   aws?: { stackName: string; region?: string };
 }
 
@@ -60,6 +76,7 @@ function parse(argv: string[], root: string): Args {
         'lambda-port': { type: 'string' },
         'no-freeze': { type: 'boolean' },
         smoke: { type: 'boolean' },
+        'no-database': { type: 'boolean' },
         aws: { type: 'boolean' },
         stack: { type: 'string' },
         region: { type: 'string' },
@@ -80,6 +97,7 @@ function parse(argv: string[], root: string): Args {
       lambdaPort: port(values['lambda-port'], '--lambda-port', 3001),
       freeze: !values['no-freeze'],
       smoke: values.smoke === true,
+      database: !values['no-database'],
       ...(values.aws
         ? { aws: { stackName: stackName!, ...(values.region ? { region: values.region } : {}) } }
         : {}),
@@ -104,7 +122,12 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-function printSummary(cloud: LocalCloud, gateway: ApiGatewayHandle, apiKey: string): void {
+function printSummary(
+  cloud: LocalCloud,
+  gateway: ApiGatewayHandle,
+  apiKey: string,
+  database: DatabaseState,
+): void {
   say('\nEndpoints');
   say(
     table([
@@ -120,8 +143,17 @@ function printSummary(cloud: LocalCloud, gateway: ApiGatewayHandle, apiKey: stri
       ...cloud.services
         .filter((s) => s.name !== 'Lambda API')
         .map((s) => [`${s.name} (${s.implementation})`, s.endpoint]),
+      ...(database.running
+        ? [
+            [
+              `MariaDB (${DATABASE_SECRET}'s database, TLS; admin ${database.running.server.adminUser})`,
+              `${database.running.server.host}:${database.running.server.port}`,
+            ],
+          ]
+        : []),
     ]),
   );
+  if (database.absent) say(`\nNo database for the secret rotation: ${database.absent}`);
   if (cloud.deployed) {
     const { name, placement, resources } = cloud.deployed;
     say(
@@ -163,6 +195,13 @@ function printSummary(cloud: LocalCloud, gateway: ApiGatewayHandle, apiKey: stri
 interface SmokePlan {
   routes: Record<string, SmokeRequest[]>;
   functionEvents?: Record<string, string>;
+  /** Secrets to rotate through RotateSecret, each with a function that must work before and after. */
+  rotations?: SmokeRotation[];
+}
+
+interface SmokeRotation {
+  secret: string;
+  verifyWith: string;
 }
 
 interface SmokeRequest {
@@ -203,14 +242,28 @@ function sampleEvent(root: string, logicalId: string, plan: SmokePlan): string {
 
 interface Check {
   name: string;
+  /** Why the check cannot run here (it is reported, not counted as passed). */
+  skip?: string;
   run: () => Promise<string | undefined>;
+}
+
+/** The rotation sample's database: running, or why not. */
+interface DatabaseState {
+  running?: AppDatabase;
+  absent?: string;
 }
 
 /**
  * One check per request of events/smoke.json through the gateway, as a client would (every route
  * must have one), and one per function through the Invoke API.
  */
-function smokeChecks(root: string, cloud: LocalCloud, gateway: ApiGatewayHandle, apiKey: string): Check[] {
+function smokeChecks(
+  root: string,
+  cloud: LocalCloud,
+  gateway: ApiGatewayHandle,
+  apiKey: string,
+  database: DatabaseState,
+): Check[] {
   const plan = smokePlan(root);
   const region = cloud.deployed?.placement.region ?? 'us-east-1';
   const lambda = new LambdaClient({
@@ -280,12 +333,71 @@ function smokeChecks(root: string, cloud: LocalCloud, gateway: ApiGatewayHandle,
         : undefined;
     },
   }));
-  return [...routeChecks, ...functionChecks];
+  const rotationChecks = (plan.rotations ?? []).map((r): Check => ({
+    name: `rotation ${r.secret} (RotateSecret; ${r.verifyWith} before and after)`,
+    ...(cloud.deployed
+      ? {
+          skip: 'it would rotate the deployed secret; rotate that deliberately (aws secretsmanager rotate-secret)',
+        }
+      : database.absent
+        ? { skip: database.absent }
+        : {}),
+    run: () => rotateAndVerify(r, cloud, lambda, secrets),
+  }));
+  return [...routeChecks, ...functionChecks, ...rotationChecks];
+}
+
+/**
+ * RotateSecret as a scheduled rotation would call it: the rotation function's four steps, then the
+ * new version AWSCURRENT, the old AWSPREVIOUS, nothing left AWSPENDING, and the function that uses
+ * the secret working before and after (its cached copy is stale by then).
+ */
+async function rotateAndVerify(
+  rotation: SmokeRotation,
+  cloud: LocalCloud,
+  lambda: LambdaClient,
+  secrets: SecretsManagerClient,
+): Promise<string | undefined> {
+  const fn = cloud.functions.get(rotation.verifyWith);
+  if (!fn) return `events/smoke.json: ${rotation.verifyWith} is not a function of template.yaml`;
+  const works = async (when: string) => {
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: fn.config.functionName, Payload: Buffer.from('{}') }),
+    );
+    return out.FunctionError
+      ? `${rotation.verifyWith} ${when} the rotation: ${Buffer.from(out.Payload ?? [])
+          .toString('utf8')
+          .slice(0, 300)}`
+      : undefined;
+  };
+  const stages = async () =>
+    (await secrets.send(new DescribeSecretCommand({ SecretId: rotation.secret }))).VersionIdsToStages ?? {};
+  const holding = (all: Record<string, string[]>, stage: string) =>
+    Object.keys(all).filter((v) => all[v]!.includes(stage));
+  const failedBefore = await works('before');
+  if (failedBefore) return failedBefore;
+  const [before] = holding(await stages(), 'AWSCURRENT');
+  await secrets.send(new RotateSecretCommand({ SecretId: rotation.secret, RotateImmediately: true }));
+  const after = await stages();
+  const [current] = holding(after, 'AWSCURRENT');
+  if (!current || current === before)
+    return `AWSCURRENT is still ${before ?? 'nothing'}: the rotation did not finish (see RotationFunction's log)`;
+  if (!holding(after, 'AWSPREVIOUS').includes(before ?? ''))
+    return `the old version ${before ?? ''} is not AWSPREVIOUS`;
+  const pending = holding(after, 'AWSPENDING');
+  if (pending.length) return `AWSPENDING is left on ${pending.join(', ')}`;
+  return works('after');
 }
 
 async function runSmoke(checks: Check[]): Promise<number> {
   let failed = 0;
+  let skipped = 0;
   for (const check of checks) {
+    if (check.skip) {
+      skipped++;
+      say(`SKIP ${check.name} — ${check.skip}`);
+      continue;
+    }
     const started = performance.now();
     let problem: string | undefined;
     try {
@@ -297,7 +409,7 @@ async function runSmoke(checks: Check[]): Promise<number> {
     if (problem) failed++;
     say(`${problem ? 'FAIL' : 'PASS'} ${check.name} (${ms} ms)${problem ? ` — ${problem}` : ''}`);
   }
-  say(`${checks.length - failed} passed, ${failed} failed`);
+  say(`${checks.length - failed - skipped} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   return failed;
 }
 
@@ -307,17 +419,73 @@ async function main(): Promise<number> {
   if (args.httpPort) await assertPortFree(args.httpPort, '--http-port');
   if (args.lambdaPort) await assertPortFree(args.lambdaPort, '--lambda-port');
   const template = loadTemplate(join(root, 'template.yaml'));
-  const routes = apiRoutes(activeTemplate(template));
+  // Refuses a route the gateway cannot serve before anything starts.
+  apiRoutes(activeTemplate(template));
   say(
     args.aws
       ? `Starting template.yaml's functions against stack ${args.aws.stackName} (AWS)`
       : 'Starting the local cloud from template.yaml',
   );
+  const database = args.aws ? {} : await startDatabase(template, args.database);
+  try {
+    return await run(root, args, template, database);
+  } finally {
+    await database.running?.stop();
+  }
+}
+
+/** The rotation sample's database, unless --no-database or the machine has no MariaDB. */
+async function startDatabase(template: Template, wanted: boolean): Promise<DatabaseState> {
+  const absent = wanted ? noAppDatabaseReason(template) : 'started with --no-database';
+  if (absent) return { absent };
+  const started = performance.now();
+  try {
+    const running = await startAppDatabase();
+    say(`  ✓ MariaDB for ${DATABASE_SECRET} (mariadbd) (${(performance.now() - started).toFixed(0)} ms)`);
+    return { running };
+  } catch (e) {
+    const why = `MariaDB did not start (${(e as Error).message.split('\n')[0]})`;
+    say(`  ! ${why}`);
+    return { absent: why };
+  }
+}
+
+/** Creates the database, a sample table and the secret's user with the password the secret holds. */
+async function prepareDatabase(cloud: LocalCloud, running: AppDatabase): Promise<void> {
+  const started = performance.now();
+  const secretArn = cloud.seeded.find((s) => s.logicalId === DATABASE_SECRET)?.name;
+  const counter = cloud.functions.get(COUNTING_FUNCTION)?.config.environment.TABLE_NAME;
+  if (!secretArn || !counter)
+    throw new Error(`template.yaml has no ${DATABASE_SECRET} or ${COUNTING_FUNCTION}`);
+  const secrets = new SecretsManagerClient({
+    endpoint: cloud.endpoint('secretsmanager'),
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    const value = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const { rows } = await prepareAppDatabase(
+      running,
+      JSON.parse(value.SecretString ?? '{}') as DatabaseSecretValue,
+      counter,
+    );
+    say(
+      `  ✓ database prepared: table ${counter} (${rows} rows), the secret's user with its password (${(performance.now() - started).toFixed(0)} ms)`,
+    );
+  } finally {
+    secrets.destroy();
+  }
+}
+
+async function run(root: string, args: Args, template: Template, database: DatabaseState): Promise<number> {
   const sampleData = join(root, 'local/cloud/sample-data.json');
   const cloud = await LocalCloud.start({
     root,
     template,
     ...(args.aws ? { aws: args.aws } : {}),
+    ...(database.running
+      ? { parameters: database.running.parameters, functionEnvironment: database.running.environment }
+      : {}),
     ...(!args.aws && existsSync(sampleData)
       ? { seedData: parseSeedData(readFileSync(sampleData, 'utf8'), 'local/cloud/sample-data.json') }
       : {}),
@@ -330,8 +498,9 @@ async function main(): Promise<number> {
   const apiKey = `local-${randomBytes(12).toString('hex')}`;
   let gateway: ApiGatewayHandle;
   try {
+    if (database.running) await prepareDatabase(cloud, database.running);
     gateway = await startApiGateway({
-      routes,
+      routes: apiRoutes(cloud.template),
       port: args.httpPort,
       apiKeys: [apiKey],
       credentials: (id) =>
@@ -345,7 +514,7 @@ async function main(): Promise<number> {
     await cloud.stop();
     throw e;
   }
-  printSummary(cloud, gateway, apiKey);
+  printSummary(cloud, gateway, apiKey, database);
   const undelivered = cloud.deployed
     ? [
         `schedules, queues and EventBridge rules are not run locally against stack ${cloud.deployed.name}: its own deliver to the deployed functions; invoke the local code through the Lambda Invoke API`,
@@ -360,11 +529,12 @@ async function main(): Promise<number> {
     say('\nStopping: every environment through SHUTDOWN, then the services');
     await gateway.close();
     await cloud.stop();
+    await database.running?.stop();
     say('stopped');
   };
   if (args.smoke) {
     say('\nSmoke checks');
-    const failed = await runSmoke(smokeChecks(root, cloud, gateway, apiKey));
+    const failed = await runSmoke(smokeChecks(root, cloud, gateway, apiKey, database));
     await stop();
     return failed ? 1 : 0;
   }

@@ -50,6 +50,8 @@ export interface LocalCloudOptions {
   seedData?: SeedData;
   /** Template parameter values instead of the defaults. */
   parameters?: Record<string, string>;
+  /** Added to every function's environment, over the template's (e.g. a local database's CA file). */
+  functionEnvironment?: Record<string, string>;
   /** The Lambda Invoke API's port (`sam local start-lambda`'s role); 0 picks a free one. */
   lambdaPort?: number;
   /** A real Consul to use instead of the emulator (CONSUL_HTTP_ADDR). */
@@ -228,7 +230,7 @@ export class LocalCloud {
     };
 
     const endpoints = this.endpoints as CloudEndpoints;
-    const resources = physicalResources(this.template, { sqs: sqs.endpoint });
+    const resources = physicalResources(this.template, { sqs: sqs.endpoint }, parameters);
     const resolve = cloudResolver(this.template, resources, parameters);
     this.seeded = await this.step('seeded the template’s resources', () =>
       seed(this.template, resources, endpoints, resolve, this.options.seedData),
@@ -291,6 +293,7 @@ export class LocalCloud {
             url,
           ]),
         );
+    Object.assign(extraEnv, this.options.functionEnvironment);
     // Template values win: a function may point at a real Consul on purpose. Absent or empty (the
     // template's parameter left at its default) means the local one, with its token from SSM.
     if (!config.environment.CONSUL_HTTP_ADDR) {

@@ -110,14 +110,19 @@ export function resourceFromPhysicalId(
   }
 }
 
-/** What the local cloud calls each resource: the name the template sets, else the logical id. */
+/**
+ * What the local cloud calls each resource: the name the template sets (resolved, as
+ * `!Sub ${AWS::StackName}-rotation` is), else the logical id.
+ */
 function describe(
   id: string,
   type: string,
   props: Record<string, unknown>,
   endpoints: LocalEndpoints,
+  resolveName: (value: unknown, where: string) => string,
 ): PhysicalResource | undefined {
-  const named = (key: string, fallback = id) => literal(props, key) ?? fallback;
+  const named = (key: string, fallback = id) =>
+    props[key] === undefined ? fallback : resolveName(props[key], `Resources.${id}.Properties.${key}`);
   const local = (physicalId: string, extra: Record<string, string> = {}) => {
     const resource = resourceFromPhysicalId(type, physicalId, LOCAL_PLACEMENT);
     return resource && { ...resource, attributes: { ...resource.attributes, ...extra } };
@@ -177,10 +182,19 @@ export interface LocalEndpoints {
 export function physicalResources(
   template: Template,
   endpoints: LocalEndpoints = {},
+  parameterOverrides: Record<string, string> = {},
 ): Map<string, PhysicalResource> {
+  // Names are built from parameters and pseudo parameters, never from other resources' names.
+  const resolveName = cloudResolver(template, new Map(), parameterOverrides);
   const out = new Map<string, PhysicalResource>();
   for (const [id, r] of Object.entries(template.Resources)) {
-    const described = describe(id, r.Type, isObject(r.Properties) ? r.Properties : {}, endpoints);
+    const described = describe(
+      id,
+      r.Type,
+      isObject(r.Properties) ? r.Properties : {},
+      endpoints,
+      resolveName,
+    );
     if (described) out.set(id, described);
   }
   return out;

