@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { projectRoot } from '../checks/test-fixtures';
 import { apiRoutes } from '../cloud/api-gateway/routes-from-template';
 import { loadTemplate } from '../template/template';
-import { findMariadbd } from '../databases/database-servers';
+import { findMariadbd, freePort } from '../databases/database-servers';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startCloudFormationApi, type StackDescription } from '../cloud/cloudformation/cloudformation-api';
 import { LocalCloud } from '../cloud/local-cloud';
@@ -169,6 +169,20 @@ describe('npm start', () => {
     const flags = await start(projectRoot, '--http-port', 'eighty');
     expect(flags.code).toBe(2);
     expect(flags.stderr.trim()).toBe('start: --http-port takes a port number from 0 to 65535, got "eighty"');
+
+    const closed = await freePort();
+    const consul = await startWith(
+      { CONSUL_HTTP_ADDR: `127.0.0.1:${closed}` },
+      projectRoot,
+      '--http-port',
+      '0',
+      '--lambda-port',
+      '0',
+    );
+    expect(consul.code).toBe(2);
+    expect(consul.stderr.trim()).toBe(
+      `start: CONSUL_HTTP_ADDR http://127.0.0.1:${closed} does not answer (ECONNREFUSED): start that Consul, or unset CONSUL_HTTP_ADDR to use the emulator`,
+    );
 
     const root = mkdtempSync(join(tmpdir(), 'start-bad-'));
     const template = readFileSync(join(projectRoot, 'template.yaml'), 'utf8').replace(

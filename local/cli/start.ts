@@ -13,6 +13,7 @@ import { slsFunctionKey } from '../checks/parity-check';
 import { send, signRequest } from './call';
 import { apiRoutes, UnsupportedRouteError, type ApiRoute } from '../cloud/api-gateway/routes-from-template';
 import { startApiGateway, type ApiGatewayHandle } from '../cloud/api-gateway/gateway';
+import { ConsulAddressError } from '../cloud/consul/external-consul';
 import { DeployedStackError } from '../cloud/deployed-stack';
 import { undeliveredEvents } from '../cloud/event-rules';
 import { LocalCloud } from '../cloud/local-cloud';
@@ -143,6 +144,9 @@ function printSummary(
       ...cloud.services
         .filter((s) => s.name !== 'Lambda API')
         .map((s) => [`${s.name} (${s.implementation})`, s.endpoint]),
+      ...(cloud.services.some((s) => s.name === 'Consul')
+        ? []
+        : [['Consul (yours: CONSUL_HTTP_ADDR)', cloud.consul.address]]),
       ...(database.running
         ? [
             [
@@ -492,6 +496,7 @@ async function run(root: string, args: Args, template: Template, database: Datab
     freeze: args.freeze,
     lambdaPort: args.lambdaPort,
     ...(process.env.CONSUL_HTTP_ADDR ? { consulAddress: process.env.CONSUL_HTTP_ADDR } : {}),
+    ...(process.env.CONSUL_HTTP_TOKEN ? { consulToken: process.env.CONSUL_HTTP_TOKEN } : {}),
     onStep: (step, ms) => say(`  ✓ ${step} (${ms.toFixed(0)} ms)`),
     onLog: args.smoke ? undefined : (id, line) => say(`[${id}] ${line}`),
   });
@@ -559,6 +564,7 @@ main().then(
       UnsupportedRouteError,
       SeedDataError,
       DeployedStackError,
+      ConsulAddressError,
     ].some((t) => e instanceof t);
     process.exitCode = badInput ? 2 : 1;
   },

@@ -16,6 +16,7 @@ import { withGlobals } from '../template/sam-globals';
 import { isObject, loadTemplate, resourcesOfType, type Template } from '../template/template';
 import { startAwsJsonServer } from './aws-json-protocol';
 import { startConsulEmulator } from './consul/consul-api';
+import { checkConsul, parseConsulAddress } from './consul/external-consul';
 import { rulesFromTemplate } from './event-rules';
 import { LocalEventBus, type Clock } from './eventbridge/event-bus';
 import { eventBridgeService } from './eventbridge/eventbridge-service';
@@ -54,8 +55,13 @@ export interface LocalCloudOptions {
   functionEnvironment?: Record<string, string>;
   /** The Lambda Invoke API's port (`sam local start-lambda`'s role); 0 picks a free one. */
   lambdaPort?: number;
-  /** A real Consul to use instead of the emulator (CONSUL_HTTP_ADDR). */
+  /** A real Consul to use instead of the emulator (CONSUL_HTTP_ADDR: host:port or http(s)://host:port). */
   consulAddress?: string;
+  /**
+   * Its ACL token (CONSUL_HTTP_TOKEN): functions reading theirs from SSM (the registrator) get it
+   * through the local Parameter Store, as they would get the emulator's.
+   */
+  consulToken?: string;
   /**
    * Run the functions against a deployed stack instead of emulators: its resources, its parameter
    * values, the shell's region and credentials. Nothing is emulated or seeded but Consul (unless
@@ -536,7 +542,11 @@ export class LocalCloud {
    * functions can read its token from the local SSM (not against a deployed stack).
    */
   private async startConsul(): Promise<{ address: string; token?: string }> {
-    if (this.options.consulAddress) return { address: this.options.consulAddress };
+    if (this.options.consulAddress) {
+      const address = parseConsulAddress(this.options.consulAddress);
+      await checkConsul(address);
+      return { address, ...(this.options.consulToken ? { token: this.options.consulToken } : {}) };
+    }
     const token = this.deployed ? undefined : randomUUID();
     const consul = await startConsulEmulator(token ? { aclToken: token } : {});
     this.services.push({

@@ -1,0 +1,98 @@
+/**
+ * CONSUL_HTTP_ADDR: the local cloud uses a Consul of the user's own instead of its emulator. Here a
+ * second emulator, with ACLs on, plays that Consul; the registrator must write to it, with the token
+ * given as CONSUL_HTTP_TOKEN.
+ */
+import { randomUUID } from 'node:crypto';
+import { LambdaClient, TagResourceCommand } from '@aws-sdk/client-lambda';
+import { projectRoot } from '../../checks/test-fixtures';
+import { freePort } from '../../databases/database-servers';
+import { spawnedGroupIds, survivingGroups } from '../../sandbox/process-group';
+import { LocalCloud } from '../local-cloud';
+import { LOCAL_CREDENTIALS } from '../seed';
+import { startConsulEmulator, type ConsulEmulator } from './consul-api';
+import { checkConsul, ConsulAddressError, parseConsulAddress } from './external-consul';
+
+describe('CONSUL_HTTP_ADDR, read as the Consul CLI reads it', () => {
+  it('takes host:port (http) and http(s)://host:port, and refuses anything else saying what to use', () => {
+    expect(parseConsulAddress('127.0.0.1:8500')).toBe('http://127.0.0.1:8500');
+    expect(parseConsulAddress(' https://consul.internal:8501 ')).toBe('https://consul.internal:8501');
+    expect(parseConsulAddress('http://consul.internal:8500/')).toBe('http://consul.internal:8500');
+    expect(() => parseConsulAddress('unix:///var/run/consul.sock')).toThrow(
+      new ConsulAddressError(
+        'CONSUL_HTTP_ADDR "unix:///var/run/consul.sock": scheme unix is not http or https',
+      ),
+    );
+    expect(() => parseConsulAddress('http://consul:8500/v1')).toThrow(/must be scheme:\/\/host:port only/);
+    expect(() => parseConsulAddress('http://[::1')).toThrow(
+      /is not an address: use host:port or http\(s\):\/\/host:port/,
+    );
+  });
+
+  it('is checked before use: nothing listening, or not a Consul, is one clear error', async () => {
+    const closed = await freePort();
+    await expect(checkConsul(`http://127.0.0.1:${closed}`)).rejects.toThrow(
+      /^CONSUL_HTTP_ADDR http:\/\/127\.0\.0\.1:\d+ does not answer \(ECONNREFUSED\): start that Consul, or unset CONSUL_HTTP_ADDR to use the emulator$/,
+    );
+    const other = await startConsulEmulator({});
+    try {
+      await expect(checkConsul(`${other.address}/nothing-here`)).rejects.toThrow(
+        /is not a Consul HTTP API \(GET \/v1\/status\/leader: HTTP 404\)/,
+      );
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('the local cloud with a Consul of your own', () => {
+  const token = randomUUID();
+  let yours: ConsulEmulator;
+  let cloud: LocalCloud | undefined;
+
+  beforeAll(async () => {
+    yours = await startConsulEmulator({ aclToken: token });
+    cloud = await LocalCloud.start({
+      root: projectRoot,
+      consulAddress: yours.address.replace(/^http:\/\//, ''),
+      consulToken: token,
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await cloud?.stop();
+    await yours?.close();
+    expect(survivingGroups(spawnedGroupIds.splice(0))).toEqual([]);
+  });
+
+  it('runs no emulator and points the functions at it, with its token through SSM', () => {
+    expect(cloud!.services.map((s) => s.name)).not.toContain('Consul');
+    expect(cloud!.consul).toEqual({ address: yours.address, token });
+  });
+
+  it('the registrator registers a newly tagged function in it', async () => {
+    const lambda = new LambdaClient({
+      endpoint: cloud!.endpoint('lambda'),
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const hello = cloud!.functions.get('HelloFunction')!.config.functionName;
+    await lambda.send(
+      new TagResourceCommand({
+        Resource: `arn:aws:lambda:us-east-1:123456789012:function:${hello}`,
+        Tags: { 'serverless.consul.hashicorp.com/v1alpha1/lambda/enabled': 'true' },
+      }),
+    );
+    // TagResource → CloudTrail-shaped event → the registrator's rule → catalog register in *your* Consul.
+    const deadline = Date.now() + 30_000;
+    let services: Record<string, string[]> = {};
+    while (!(hello in services) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      const res = await fetch(`${yours.address}/v1/catalog/services`, {
+        headers: { 'X-Consul-Token': token },
+      });
+      services = (await res.json()) as Record<string, string[]>;
+    }
+    expect(services[hello]).toEqual(['managed-by-lambda-registrator']);
+  }, 60_000);
+});
