@@ -16,8 +16,11 @@ import { promisify } from 'node:util';
 import { projectRoot } from '../checks/test-fixtures';
 import { apiRoutes } from '../cloud/api-gateway/routes-from-template';
 import { loadTemplate } from '../template/template';
+import { withGlobals } from '../template/sam-globals';
+import { activeTemplate, cloudResolver } from '../cloud/physical-resources';
 import { findMariadbd, freePort } from '../databases/database-servers';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startCloudFormationApi, type StackDescription } from '../cloud/cloudformation/cloudformation-api';
 import { LocalCloud } from '../cloud/local-cloud';
 import { LOCAL_CREDENTIALS, parseSeedData } from '../cloud/seed';
@@ -79,12 +82,115 @@ async function startWith(
   }
 }
 
+/** The rows of a start-up table: the lines after its title and header, up to a blank line, split into cells. */
+function tableRows(stdout: string, title: string): string[][] {
+  const lines = stdout.split('\n');
+  const start = lines.indexOf(title);
+  expect(start).toBeGreaterThanOrEqual(0);
+  const end = lines.indexOf('', start);
+  return lines.slice(start + 2, end).map((line) => line.split(/ {2,}/));
+}
+
+/** The start-up steps, in order, without their times. */
+const steps = (stdout: string) =>
+  [...stdout.split('\nEndpoints\n')[0]!.matchAll(/^ {2}✓ (.+) \(\d+ ms\)$/gm)].map((m) => m[1]!);
+
+/** What the startup tables must show for the repo's template. */
+function expectStartupTables(stdout: string): void {
+  const template = activeTemplate(loadTemplate(join(projectRoot, 'template.yaml')));
+  const functions = Object.entries(template.Resources).filter(
+    ([, r]) => r.Type === 'AWS::Serverless::Function',
+  );
+  const database = findMariadbd()
+    ? {
+        first: ['MariaDB for DatabaseSecret (mariadbd)'],
+        last: [expect.stringMatching(/^database prepared: /)],
+      }
+    : { first: [], last: [] };
+  expect(steps(stdout)).toEqual([
+    ...database.first,
+    `built ${functions.length} function(s) and their layers`,
+    'DynamoDB (dynalite)',
+    'S3 (s3rver)',
+    'Secrets Manager (emulator)',
+    'SSM Parameter Store (emulator)',
+    'SQS (emulator)',
+    'Lambda API (emulator)',
+    'Resource Groups Tagging API (emulator)',
+    'EventBridge (emulator)',
+    'Consul (emulator)',
+    'seeded the template’s resources',
+    'Node.js runtimes',
+    'event sources, rules and the Lambda control plane',
+    ...database.last,
+  ]);
+
+  // Endpoints: every route, the Invoke API, and every service, all on loopback.
+  const endpoints = new Map(tableRows(stdout, 'Endpoints').map(([what, where]) => [what!, where!]));
+  for (const route of apiRoutes(template)) {
+    expect(endpoints.get(`${route.routeKey} (${route.apiLogicalId} → ${route.functionLogicalId})`)).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:\\d+${route.path.replace(/[{}$]/g, '\\$&')}$`),
+    );
+  }
+  expect(endpoints.get('Lambda Invoke API')).toMatch(
+    /^aws lambda invoke --endpoint-url http:\/\/127\.0\.0\.1:\d+ --function-name <name> out\.json$/,
+  );
+  const services = [
+    'DynamoDB (dynalite)',
+    'S3 (s3rver)',
+    'Secrets Manager (local emulator)',
+    'SSM Parameter Store (local emulator)',
+    'SQS (local emulator)',
+    'Resource Groups Tagging API (local emulator)',
+    'EventBridge (local emulator (rules, schedules, PutEvents))',
+    'Consul (local emulator (catalog, config entries, connect CA, ACL))',
+  ];
+  for (const service of services) expect(endpoints.get(service)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(endpoints.size).toBe(apiRoutes(template).length + 1 + services.length + (findMariadbd() ? 1 : 0));
+
+  // Functions: each with its deployed name, runtime, memory, timeout and layer count from the template.
+  const fnRows = tableRows(stdout, 'Functions');
+  const resolve = cloudResolver(template, new Map());
+  expect(fnRows.map((r) => r[0])).toEqual(functions.map(([id]) => id));
+  for (const [id, resource] of functions) {
+    const p = withGlobals(template, 'Function', resource.Properties);
+    // Parameter defaults and ${AWS::StackName} (local) as the local cloud resolves them.
+    const value = (v: unknown) => resolve(v, id);
+    expect(fnRows.find((r) => r[0] === id)).toEqual([
+      id,
+      p.FunctionName === undefined ? id : value(p.FunctionName),
+      value(p.Runtime),
+      `${value(p.MemorySize)} MB`,
+      `${value(p.Timeout)} s`,
+      String(Array.isArray(p.Layers) ? p.Layers.length : 0),
+    ]);
+  }
+
+  // Seeded: every table, bucket, parameter, secret, queue and rotation schedule the template declares.
+  const seededTypes = [
+    'AWS::DynamoDB::Table',
+    'AWS::Serverless::SimpleTable',
+    'AWS::S3::Bucket',
+    'AWS::SSM::Parameter',
+    'AWS::SecretsManager::Secret',
+    'AWS::SQS::Queue',
+    'AWS::SecretsManager::RotationSchedule',
+  ];
+  const declared = Object.entries(template.Resources)
+    .filter(([, r]) => seededTypes.includes(r.Type))
+    .map(([id, r]) => `${id} ${r.Type}`);
+  expect(
+    tableRows(stdout, 'Seeded')
+      .map((r) => `${r[0]} ${r[1]}`)
+      .sort(),
+  ).toEqual(declared.sort());
+}
+
 describe('npm start', () => {
   it('--smoke starts the application, checks every route and function, and stops cleanly', async () => {
     const { code, stdout } = await start(projectRoot, '--smoke', '--http-port', '0', '--lambda-port', '0');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/✓ DynamoDB \(dynalite\) \(\d+ ms\)/);
-    expect(stdout).toMatch(/^GET \/hello \(HttpApi → HelloFunction\)\s+http:\/\/127\.0\.0\.1:\d+\/hello$/m);
+    expectStartupTables(stdout);
     // Every route of the template through the gateway, every function through the Invoke API.
     const template = loadTemplate(join(projectRoot, 'template.yaml'));
     for (const route of apiRoutes(template)) {
@@ -309,6 +415,16 @@ describe('npm start', () => {
     const url = /^GET \/hello \(HttpApi → HelloFunction\)\s+(\S+)$/m.exec(stdout)![1]!;
     const res = await fetch(url);
     expect(await res.json()).toEqual({ message: 'hello world' });
+    // The Invoke API takes the logical id, as `sam local start-lambda` does (README's example).
+    const invokeApi = /--endpoint-url (\S+) --function-name/.exec(stdout)![1]!;
+    const lambda = new LambdaClient({
+      endpoint: invokeApi,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const invoked = await lambda.send(new InvokeCommand({ FunctionName: 'HelloFunction' }));
+    expect(invoked.FunctionError).toBeUndefined();
+    expect(JSON.parse(Buffer.from(invoked.Payload!).toString('utf8'))).toMatchObject({ statusCode: 200 });
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(stdout).toMatch(/^\[HelloFunction\] REPORT RequestId: /m);

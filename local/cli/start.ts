@@ -167,9 +167,10 @@ function printSummary(
   say('\nFunctions');
   say(
     table([
-      ['function', 'runtime', 'memory', 'timeout', 'layers'],
+      ['function', 'name', 'runtime', 'memory', 'timeout', 'layers'],
       ...[...cloud.functions.values()].map(({ config: c }) => [
         c.logicalId,
+        c.functionName,
         c.runtime,
         `${c.memorySizeMb} MB`,
         `${c.timeoutSeconds} s`,

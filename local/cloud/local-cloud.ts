@@ -469,6 +469,9 @@ export class LocalCloud {
   private async startLambdaApi(): Promise<RunningService> {
     const plane = await startLambdaControlPlane(this.registry, {
       port: this.options.lambdaPort ?? 0,
+      // `sam local start-lambda` takes logical ids: HelloFunction as well as local-hello.
+      invokeAlias: (name) =>
+        this.functionNamed(name) ? undefined : this.functions.get(name)?.config.functionName,
       invoke: async (functionName, _qualifier, payload, _clientContext, info) => {
         const pool = this.functionNamed(functionName);
         if (!pool) throw new Error(`${functionName} has no code in the local cloud`);

@@ -86,6 +86,11 @@ export interface LambdaControlPlaneOptions {
   /** 0 (default) picks a free port; the server listens on 127.0.0.1 only. */
   port?: number;
   invoke?: Invoker;
+  /**
+   * Another name Invoke accepts for a function, as `sam local start-lambda` takes logical ids;
+   * undefined for none. The other operations know functions by their names only, as Lambda does.
+   */
+  invokeAlias?: (name: string) => string | undefined;
   /** Latency added to every request (ms), or chosen per operation. */
   latencyMs?: Latency;
   /** Request quotas per class; `false` turns throttling off, `null` for one class turns that class off. */
@@ -493,7 +498,11 @@ async function invoke(
   if (logType !== 'None' && logType !== 'Tail') {
     throw constraint(logType, 'logType', 'Member must satisfy enum value set: [None, Tail]');
   }
-  const target = registry.invocationTarget(ctx.params[0]!, ctx.query.get('Qualifier') || undefined);
+  const named = ctx.params[0]!;
+  const target = registry.invocationTarget(
+    options.invokeAlias?.(named) ?? named,
+    ctx.query.get('Qualifier') || undefined,
+  );
   const limit = type === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
   if (ctx.body.length > limit) {
     throw new LambdaError(
