@@ -8,6 +8,13 @@ export function unqualifiedName(ref: string): string {
 }
 
 /** The function name and unqualified ARN a service's Lambda ARN belongs to. */
+/** `arn:aws:lambda:eu-west-1:123456789012:function:` for any function ARN of that account and region. */
+export function functionArnPrefix(arn: string): string | undefined {
+  const parts = arn.split(':');
+  if (parts.length < 7 || parts[2] !== 'lambda' || parts[5] !== 'function') return undefined;
+  return `${parts.slice(0, 6).join(':')}:`;
+}
+
 export function functionOfArn(arn: string): { name: string; arn: string } | undefined {
   const parts = arn.split(':');
   if (parts.length < 7 || parts[2] !== 'lambda' || parts[5] !== 'function') return undefined;

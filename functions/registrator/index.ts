@@ -3,6 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { parseConfig, type RegistratorConfig } from './config';
+import { functionArnPrefix } from './function-ref';
 import { ConsulClient } from './consul-client';
 import { createLogger } from './log';
 import { fullSync, functionSync, type SyncDeps, type SyncSummary } from './sync';
@@ -57,7 +58,7 @@ async function secureParameter(name: string | undefined): Promise<string | undef
 
 export async function handler(
   event: unknown,
-  context: Pick<Context, 'getRemainingTimeInMillis'>,
+  context: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'invokedFunctionArn'>>,
 ): Promise<SyncSummary | { skipped: string } | { statusCode: 400; message: string }> {
   if (!config) {
     log.warn('not configured; nothing done', { reason: NOT_CONFIGURED });
@@ -77,8 +78,10 @@ export async function handler(
     return { skipped: trigger.reason };
   }
   const deps: SyncDeps = { config, consul: await consulClient(config), lambda, tagging, ssm, log };
+  const home = context.invokedFunctionArn ? functionArnPrefix(context.invokedFunctionArn) : undefined;
   const options = {
     dryRun: trigger.dryRun,
+    ...(home ? { home } : {}),
     deadlineMs: Date.now() + Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS),
   };
   return trigger.kind === 'full'

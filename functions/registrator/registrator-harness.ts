@@ -54,7 +54,8 @@ export interface RegistratorHarness {
   /** Per operation: calls, throttled answers, errors. */
   stats(): Record<string, OperationStats>;
   createFunction(name: string, tags?: Record<string, string>): string;
-  sync(options?: { dryRun?: boolean; deadlineMs?: number }): Promise<SyncSummary>;
+  /** A full sync, by default as the harness account's registrator in its region would run it. */
+  sync(options?: { dryRun?: boolean; deadlineMs?: number; home?: string }): Promise<SyncSummary>;
   syncFunction(name: string, options?: { dryRun?: boolean }): Promise<SyncSummary>;
   /** Consul's HTTP API as the management token sees it. */
   consulGet<T>(path: string): Promise<{ status: number; body: T }>;
@@ -113,7 +114,12 @@ export async function registratorHarness(options: HarnessOptions = {}): Promise<
         ...(Object.keys(tags).length ? { Tags: tags } : {}),
       }).FunctionArn!;
     },
-    sync: (o = {}) => fullSync(deps, { dryRun: o.dryRun ?? false, deadlineMs: o.deadlineMs ?? farFuture() }),
+    sync: (o = {}) =>
+      fullSync(deps, {
+        dryRun: o.dryRun ?? false,
+        deadlineMs: o.deadlineMs ?? farFuture(),
+        home: o.home ?? `arn:aws:lambda:${REGION}:${ACCOUNT}:function:`,
+      }),
     syncFunction: (name, o = {}) =>
       functionSync(deps, name, { dryRun: o.dryRun ?? false, deadlineMs: farFuture() }),
     async consulGet<T>(path: string) {

@@ -88,6 +88,19 @@ describe('full sync (OSS)', () => {
     expect(await defaults('a')).toBeUndefined();
   });
 
+  it('deletes only services of its own account and region: registrators may share a Consul', async () => {
+    h.createFunction('a', enabled());
+    await h.sync();
+    h.registry.deleteFunction('a');
+    // The same account's registrator in another region (or another account's) leaves `a` alone…
+    const elsewhere = await h.sync({ home: 'arn:aws:lambda:eu-west-1:123456789012:function:' });
+    expect(elsewhere.plan).toMatchObject({ delete: 0 });
+    expect(await managedNames()).toEqual(['a']);
+    // …its own removes it.
+    expect((await h.sync()).plan).toMatchObject({ delete: 1 });
+    expect(await managedNames()).toEqual([]);
+  });
+
   it('dry run: plans create / update / delete per service and writes nothing', async () => {
     h.createFunction('a', enabled());
     const summary = await h.sync({ dryRun: true });

@@ -32,6 +32,12 @@ export interface SyncDeps {
 
 export interface SyncOptions {
   dryRun: boolean;
+  /**
+   * `arn:<partition>:lambda:<region>:<account>:function:`, this registrator's own functions: a full
+   * sync deletes only services pointing there (or nowhere), so registrators of other regions and
+   * accounts, or a laptop's, can share one Consul. Absent: every managed service is in scope.
+   */
+  home?: string;
   /** Epoch ms after which no new work starts (below the function timeout). */
   deadlineMs: number;
 }
@@ -75,7 +81,7 @@ export async function fullSync(deps: SyncDeps, options: SyncOptions): Promise<Sy
   const plan = planSync({
     desired: desired.services,
     consul,
-    inScope: () => true,
+    inScope: (s) => !options.home || !s.lambda?.arn || s.lambda.arn.startsWith(options.home),
     inventoryComplete: inventory.error === undefined,
     protectedFunctions: desired.protectedFunctions,
     staleExtensionData: stale,

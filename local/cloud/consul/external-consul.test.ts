@@ -70,6 +70,40 @@ describe('the local cloud with a Consul of your own', () => {
     expect(cloud!.consul).toEqual({ address: yours.address, token });
   });
 
+  it('a local full sync leaves alone what the deployed registrator (another account) registered', async () => {
+    const consul = async (method: string, path: string, body: unknown) => {
+      const res = await fetch(`${yours.address}${path}`, {
+        method,
+        headers: { 'X-Consul-Token': token },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+    };
+    // What the registrator deployed in account 999999999999 wrote.
+    const arn = 'arn:aws:lambda:eu-west-1:999999999999:function:prod-orders';
+    await consul('PUT', '/v1/config', {
+      Kind: 'service-defaults',
+      Name: 'prod-orders',
+      Protocol: 'http',
+      EnvoyExtensions: [{ Name: 'builtin/aws/lambda', Required: false, Arguments: { arn } }],
+    });
+    await consul('PUT', '/v1/catalog/register', {
+      Node: 'lambdas',
+      SkipNodeUpdate: true,
+      Service: { ID: 'prod-orders', Service: 'prod-orders', Tags: ['managed-by-lambda-registrator'] },
+    });
+    const result = await cloud!.invoke('RegistratorFunction', JSON.stringify({ sync: 'full' }));
+    expect(result.errorType).toBeUndefined();
+    expect(JSON.parse(result.payload.toString('utf8'))).toMatchObject({
+      mode: 'full',
+      inventoryComplete: true,
+      errors: [],
+      plan: { delete: 0 },
+    });
+    const res = await fetch(`${yours.address}/v1/catalog/services`, { headers: { 'X-Consul-Token': token } });
+    expect(await res.json()).toHaveProperty('prod-orders', ['managed-by-lambda-registrator']);
+  });
+
   it('the registrator registers a newly tagged function in it', async () => {
     const lambda = new LambdaClient({
       endpoint: cloud!.endpoint('lambda'),
