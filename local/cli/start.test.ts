@@ -82,6 +82,52 @@ async function startWith(
   }
 }
 
+/** Processes whose working directory is `dir` (a function's task root). */
+function processesIn(dir: string): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readlinkSync(`/proc/${p}/cwd`) === dir;
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** mariadbd processes listening on `port`. */
+function mariadbOn(port: string): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`--port=${port}\0`);
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** `npm start` in the background: its output so far, a wait for a line, its exit code. */
+function startInBackground(...args: string[]) {
+  const child = spawn(
+    process.execPath,
+    [join(projectRoot, 'node_modules/tsx/dist/cli.mjs'), join(projectRoot, 'local/cli/start.ts'), ...args],
+    { cwd: projectRoot },
+  );
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (c: Buffer) => (out.stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out.stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = async (pattern: RegExp) => {
+    while (!pattern.test(out.stdout)) {
+      if (child.exitCode !== null) throw new Error(`npm start exited: ${out.stdout}${out.stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, out, exited, waitFor };
+}
+
 /** The rows of a start-up table: the lines after its title and header, up to a blank line, split into cells. */
 function tableRows(stdout: string, title: string): string[][] {
   const lines = stdout.split('\n');
@@ -103,7 +149,7 @@ function expectStartupTables(stdout: string): void {
   );
   const database = findMariadbd()
     ? {
-        first: ['MariaDB for DatabaseSecret (mariadbd)'],
+        first: [expect.stringMatching(/^MariaDB for DatabaseSecret \(mariadbd on 127\.0\.0\.1:\d+\)$/)],
         last: [expect.stringMatching(/^database prepared: /)],
       }
     : { first: [], last: [] };
@@ -210,7 +256,6 @@ describe('npm start', () => {
     );
     // With MariaDB on the machine (CI installs it), a real rotation; without, it says why not.
     if (findMariadbd()) {
-      expect(stdout).toMatch(/^ {2}✓ MariaDB for DatabaseSecret \(mariadbd\) \(\d+ ms\)$/m);
       expect(stdout).toMatch(/^ {2}✓ database prepared: table items \(4 rows\), the secret's user/m);
       expect(stdout).toMatch(
         /^PASS rotation record-count\/database \(RotateSecret; RecordCountFunction before and after\)/m,
@@ -395,23 +440,9 @@ describe('npm start', () => {
   });
 
   it('serves until Ctrl-C, then shuts every environment down and leaves no process', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        join(projectRoot, 'node_modules/tsx/dist/cli.mjs'),
-        join(projectRoot, 'local/cli/start.ts'),
-        '--http-port',
-        '0',
-        '--lambda-port',
-        '0',
-      ],
-      { cwd: projectRoot },
-    );
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.resume();
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    while (!stdout.includes('Ready.')) await new Promise((r) => setTimeout(r, 50));
+    const { child, out, exited, waitFor } = startInBackground('--http-port', '0', '--lambda-port', '0');
+    await waitFor(/^Ready\./m);
+    const { stdout } = out;
     const url = /^GET \/hello \(HttpApi → HelloFunction\)\s+(\S+)$/m.exec(stdout)![1]!;
     const res = await fetch(url);
     expect(await res.json()).toEqual({ message: 'hello world' });
@@ -427,41 +458,49 @@ describe('npm start', () => {
     expect(JSON.parse(Buffer.from(invoked.Payload!).toString('utf8'))).toMatchObject({ statusCode: 200 });
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(stdout).toMatch(/^\[HelloFunction\] REPORT RequestId: /m);
+    expect(out.stdout).toMatch(/^\[HelloFunction\] REPORT RequestId: /m);
     // Its environment went through SHUTDOWN, and the logs extension shipped everything then.
-    expect(stdout).toMatch(
+    expect(out.stdout).toMatch(
       /^ {2}✓ HelloFunction: 1 environment\(s\) shut down through SHUTDOWN \(\d+ ms\)$/m,
     );
-    expect(stdout).toMatch(
+    expect(out.stdout).toMatch(
       /^\[HelloFunction\] .*\[logs-extension\] shutdown: all shipped \([1-9]\d* record\(s\) in [1-9]\d* object\(s\)/m,
     );
-    expect(stdout.trim().endsWith('stopped')).toBe(true);
-    // No runtime left working in the function's task root.
-    const taskRoot = join(projectRoot, 'build', 'HelloFunction');
-    const left = readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          return readlinkSync(`/proc/${p}/cwd`) === taskRoot;
-        } catch {
-          return false;
-        }
-      });
-    expect(left).toEqual([]);
-    // Nor the rotation sample's database.
-    const database = /^MariaDB \(DatabaseSecret's database.*\s127\.0\.0\.1:(\d+)$/m.exec(stdout)?.[1];
-    if (findMariadbd()) {
-      expect(database).toBeDefined();
-      const servers = readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .filter((p) => {
-          try {
-            return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`--port=${database}\0`);
-          } catch {
-            return false;
-          }
-        });
-      expect(servers).toEqual([]);
-    }
+    expect(out.stdout.trim().endsWith('stopped')).toBe(true);
+    // No runtime left working in the function's task root, nor the rotation sample's database.
+    expect(processesIn(join(projectRoot, 'build', 'HelloFunction'))).toEqual([]);
+    const database = /^MariaDB \(DatabaseSecret's database.*\s127\.0\.0\.1:(\d+)$/m.exec(out.stdout)?.[1];
+    expect(database === undefined).toBe(!findMariadbd());
+    if (database) expect(mariadbOn(database)).toEqual([]);
+  });
+
+  it('Ctrl-C during start-up stops what was started, and exits 130', async () => {
+    const { child, out, exited, waitFor } = startInBackground('--http-port', '0', '--lambda-port', '0');
+    // Services are up, functions not yet.
+    await waitFor(/✓ S3 \(s3rver\)/);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(out.stderr.trim()).toBe('start: interrupted; everything started was stopped');
+    expect(out.stdout).not.toMatch(/^Ready\./m);
+    const database = /mariadbd on 127\.0\.0\.1:(\d+)/.exec(out.stdout)?.[1];
+    expect(database === undefined).toBe(!findMariadbd());
+    if (database) expect(mariadbOn(database)).toEqual([]);
+  });
+
+  it('Ctrl-C during --smoke stops after the current check, through SHUTDOWN, and exits 130', async () => {
+    const { child, out, exited, waitFor } = startInBackground(
+      '--smoke',
+      '--http-port',
+      '0',
+      '--lambda-port',
+      '0',
+    );
+    await waitFor(/^PASS route GET \/hello /m);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(out.stdout).toMatch(/^ {2}✓ HelloFunction: 1 environment\(s\) shut down through SHUTDOWN/m);
+    expect(out.stdout.trim().endsWith('stopped')).toBe(true);
+    expect(out.stdout).not.toMatch(/^\d+ passed, /m);
+    expect(processesIn(join(projectRoot, 'build', 'HelloFunction'))).toEqual([]);
   });
 });

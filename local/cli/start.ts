@@ -49,6 +49,30 @@ const USAGE =
 
 class UsageError extends Error {}
 
+/** Ctrl-C or SIGTERM before the application was ready, or during `--smoke`. */
+class InterruptedError extends Error {
+  constructor(readonly exitCode: number) {
+    super('interrupted; everything started was stopped');
+  }
+}
+
+/**
+ * Ctrl-C (or SIGTERM), from the first moment: the first one stops start-up after the step under way
+ * (or the smoke after its current check) and then everything that was started, in order; a second
+ * one exits at once, and the sandbox's exit hook kills the environments' process groups.
+ */
+function interruption(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    say(`\n${signal}: stopping (again to exit at once)`);
+    controller.abort(new InterruptedError(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
+}
+
 interface Args {
   httpPort: number;
   lambdaPort: number;
@@ -394,10 +418,11 @@ async function rotateAndVerify(
   return works('after');
 }
 
-async function runSmoke(checks: Check[]): Promise<number> {
+async function runSmoke(checks: Check[], signal: AbortSignal): Promise<number> {
   let failed = 0;
   let skipped = 0;
   for (const check of checks) {
+    signal.throwIfAborted();
     if (check.skip) {
       skipped++;
       say(`SKIP ${check.name} — ${check.skip}`);
@@ -419,6 +444,7 @@ async function runSmoke(checks: Check[]): Promise<number> {
 }
 
 async function main(): Promise<number> {
+  const signal = interruption();
   const root = process.cwd();
   const args = parse(process.argv.slice(2), root);
   if (args.httpPort) await assertPortFree(args.httpPort, '--http-port');
@@ -433,7 +459,7 @@ async function main(): Promise<number> {
   );
   const database = args.aws ? {} : await startDatabase(template, args.database);
   try {
-    return await run(root, args, template, database);
+    return await run(root, args, template, database, signal);
   } finally {
     await database.running?.stop();
   }
@@ -446,7 +472,9 @@ async function startDatabase(template: Template, wanted: boolean): Promise<Datab
   const started = performance.now();
   try {
     const running = await startAppDatabase();
-    say(`  ✓ MariaDB for ${DATABASE_SECRET} (mariadbd) (${(performance.now() - started).toFixed(0)} ms)`);
+    say(
+      `  ✓ MariaDB for ${DATABASE_SECRET} (mariadbd on ${running.server.host}:${running.server.port}) (${(performance.now() - started).toFixed(0)} ms)`,
+    );
     return { running };
   } catch (e) {
     const why = `MariaDB did not start (${(e as Error).message.split('\n')[0]})`;
@@ -482,7 +510,13 @@ async function prepareDatabase(cloud: LocalCloud, running: AppDatabase): Promise
   }
 }
 
-async function run(root: string, args: Args, template: Template, database: DatabaseState): Promise<number> {
+async function run(
+  root: string,
+  args: Args,
+  template: Template,
+  database: DatabaseState,
+  signal: AbortSignal,
+): Promise<number> {
   const sampleData = join(root, 'local/cloud/sample-data.json');
   const cloud = await LocalCloud.start({
     root,
@@ -498,12 +532,14 @@ async function run(root: string, args: Args, template: Template, database: Datab
     lambdaPort: args.lambdaPort,
     ...(process.env.CONSUL_HTTP_ADDR ? { consulAddress: process.env.CONSUL_HTTP_ADDR } : {}),
     ...(process.env.CONSUL_HTTP_TOKEN ? { consulToken: process.env.CONSUL_HTTP_TOKEN } : {}),
+    signal,
     onStep: (step, ms) => say(`  ✓ ${step} (${ms.toFixed(0)} ms)`),
     onLog: args.smoke ? undefined : (id, line) => say(`[${id}] ${line}`),
   });
   const apiKey = `local-${randomBytes(12).toString('hex')}`;
   let gateway: ApiGatewayHandle;
   try {
+    signal.throwIfAborted();
     if (database.running) await prepareDatabase(cloud, database.running);
     gateway = await startApiGateway({
       routes: apiRoutes(cloud.template),
@@ -540,15 +576,16 @@ async function run(root: string, args: Args, template: Template, database: Datab
   };
   if (args.smoke) {
     say('\nSmoke checks');
-    const failed = await runSmoke(smokeChecks(root, cloud, gateway, apiKey, database));
-    await stop();
-    return failed ? 1 : 0;
+    try {
+      const failed = await runSmoke(smokeChecks(root, cloud, gateway, apiKey, database), signal);
+      return failed ? 1 : 0;
+    } finally {
+      await stop();
+    }
   }
   say('\nReady. Ctrl-C stops everything.');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  if (!signal.aborted)
+    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
   await stop();
   return 0;
 }
@@ -557,6 +594,10 @@ main().then(
   (code) => (process.exitCode = code),
   (e: Error) => {
     process.stderr.write(`start: ${e.message}\n`);
+    if (e instanceof InterruptedError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
     const badInput = [
       UsageError,
       PortInUseError,

@@ -70,6 +70,8 @@ export interface LocalCloudOptions {
   aws?: { stackName: string; region?: string };
   /** The clock schedules run on (tests move a manual one instead of waiting minutes). */
   clock?: Clock;
+  /** Aborting it (Ctrl-C) stops start-up after the step under way; everything started is stopped. */
+  signal?: AbortSignal;
   /** Called as each start-up step finishes, with its duration. */
   onStep?: (step: string, ms: number) => void;
   /** Each function's log lines as CloudWatch would show them. */
@@ -154,6 +156,7 @@ export class LocalCloud {
     const cloud = new LocalCloud(options);
     try {
       await cloud.startAll();
+      options.signal?.throwIfAborted();
     } catch (e) {
       await cloud.stop();
       throw e;
@@ -162,6 +165,8 @@ export class LocalCloud {
   }
 
   private async step<T>(name: string, work: () => Promise<T>): Promise<T> {
+    // Checked before a step, never after: what a step started is recorded, so stop() finds it.
+    this.options.signal?.throwIfAborted();
     const started = performance.now();
     const result = await work();
     this.options.onStep?.(name, performance.now() - started);
