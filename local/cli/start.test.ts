@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import {
   cpSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -250,6 +251,10 @@ describe('npm start', () => {
     expect(stdout).toMatch(/^PASS route GET \/list-admins as samples\/user-token → 403 /m);
     expect(stdout).toMatch(/^PASS route ANY \/iam-echo \(SigV4\) → 200 /m);
     expect(stdout).toMatch(/^PASS function RegistratorFunction \(full-sync-schedule\.json\)/m);
+    // The registrator round trip: tagged → registered in Consul; untagged → gone.
+    expect(stdout).toMatch(
+      /^PASS registration HelloFunction \(tag, RegistratorFunction full sync, in Consul; untag, sync, gone\)/m,
+    );
     // The stack's rotation schedule is configured on the secret, naming the function as deployed.
     expect(stdout).toMatch(
       /^DatabaseSecretRotationSchedule\s+AWS::SecretsManager::RotationSchedule\s+\S+\s+rotation by local-rotation rate\(30 days\) \(not run at creation\)\s*$/m,
@@ -341,9 +346,21 @@ describe('npm start', () => {
       '      Auth:\n        DefaultAuthorizer: Jwt\n        Authorizers:\n          Jwt:\n            JwtConfiguration: { issuer: https://issuer.example, audience: [a] }\n            IdentitySource: $request.header.Authorization\n      DefaultRouteSettings:',
     );
     writeFileSync(join(root, 'template.yaml'), template);
-    const unsupported = await start(root, '--smoke');
+    const unsupported = await start(root, '--smoke', '--http-port', '0', '--lambda-port', '0');
     expect(unsupported.code).toBe(2);
     expect(unsupported.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^start: .*HttpApi.*Jwt/)]);
+
+    // A mistake in events/smoke.json, before anything starts.
+    const planRoot = mkdtempSync(join(tmpdir(), 'start-plan-'));
+    cpSync(join(projectRoot, 'template.yaml'), join(planRoot, 'template.yaml'));
+    mkdirSync(join(planRoot, 'events'));
+    writeFileSync(join(planRoot, 'events/smoke.json'), '{"routes":{"GET /hello":[{"expect":"ok"}]}}');
+    const badPlan = await start(planRoot, '--smoke', '--http-port', '0', '--lambda-port', '0');
+    expect(badPlan.code).toBe(2);
+    expect(badPlan.stderr.trim()).toBe(
+      'start: events/smoke.json: routes["GET /hello"][0].expect must be the HTTP status the request must get (100-599)',
+    );
+    expect(badPlan.stdout).not.toMatch(/✓/);
   });
 
   it('--aws --smoke runs the same checks with the local code against a deployed stack', async () => {
@@ -381,8 +398,10 @@ describe('npm start', () => {
       );
       expect({ code, stdout }).toEqual({
         code: 0,
-        stdout: expect.stringMatching(/^\d+ passed, 0 failed, 1 skipped$/m),
+        stdout: expect.stringMatching(/^\d+ passed, 0 failed, 2 skipped$/m),
       });
+      // Nor is a deployed function tagged for the registrator.
+      expect(stdout).toMatch(/^SKIP registration HelloFunction .* — it would tag the deployed function/m);
       // The deployed secret is not rotated by a smoke run.
       expect(stdout).toMatch(
         /^SKIP rotation record-count\/database .* — it would rotate the deployed secret/m,
@@ -432,6 +451,18 @@ describe('npm start', () => {
     } finally {
       await cloudformation.close();
     }
+    const token = await startWith(
+      { CONSUL_HTTP_TOKEN: 'secret-token' },
+      projectRoot,
+      '--aws',
+      '--stack',
+      'x',
+    );
+    expect(token.code).toBe(2);
+    expect(token.stderr.trim()).toMatch(
+      /^start: CONSUL_HTTP_TOKEN reaches the functions through the local Parameter Store, which --aws does not run/,
+    );
+    expect(token.stderr).not.toContain('secret-token');
     const stackOnly = await start(projectRoot, '--stack', 'x');
     expect(stackOnly.code).toBe(2);
     expect(stackOnly.stderr.trim()).toMatch(

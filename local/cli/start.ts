@@ -1,24 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  RotateSecretCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { slsFunctionKey } from '../checks/parity-check';
-import { send, signRequest } from './call';
-import { apiRoutes, UnsupportedRouteError, type ApiRoute } from '../cloud/api-gateway/routes-from-template';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { apiRoutes, UnsupportedRouteError } from '../cloud/api-gateway/routes-from-template';
 import { startApiGateway, type ApiGatewayHandle } from '../cloud/api-gateway/gateway';
-import { ConsulAddressError } from '../cloud/consul/external-consul';
+import { checkConsul, ConsulAddressError, parseConsulAddress } from '../cloud/consul/external-consul';
+import { LOCAL_REGION } from '../local-account';
+import { runSmoke, smokeChecks } from './smoke';
+import { readSmokePlan, SmokePlanError, type SmokePlan } from './smoke-plan';
 import { DeployedStackError } from '../cloud/deployed-stack';
 import { undeliveredEvents } from '../cloud/event-rules';
 import { LocalCloud } from '../cloud/local-cloud';
 import { activeTemplate } from '../cloud/physical-resources';
-import { assertPortFree, PortInUseError } from '../cloud/ports';
+import { assertPortFree, portError, PortInUseError } from '../cloud/ports';
 import { LOCAL_CREDENTIALS, parseSeedData, SeedDataError } from '../cloud/seed';
 import { FunctionConfigError } from '../sandbox/function-config';
 import { TemplateSyntaxError } from '../template/cfn-yaml';
@@ -217,230 +212,10 @@ function printSummary(
   say(`API key for routes with ApiKeyRequired: x-api-key: ${apiKey}`);
 }
 
-/**
- * What `--smoke` sends (events/smoke.json): for every route of the template, one or more requests and
- * the status each must get; for a function, which of its events/ files to invoke it with.
- */
-interface SmokePlan {
-  routes: Record<string, SmokeRequest[]>;
-  functionEvents?: Record<string, string>;
-  /** Secrets to rotate through RotateSecret, each with a function that must work before and after. */
-  rotations?: SmokeRotation[];
-}
-
-interface SmokeRotation {
-  secret: string;
-  verifyWith: string;
-}
-
-interface SmokeRequest {
-  /** Default: the route's method (GET for ANY). */
-  method?: string;
-  /** Default: the route's path; give one for a path with {parameters}. */
-  path?: string;
-  /** `Authorization: Bearer <value of this secret>` from the local Secrets Manager. */
-  bearerSecret?: string;
-  /** Send the API key `npm start` created. */
-  apiKey?: boolean;
-  /** SigV4-sign with the local credentials (AWS_IAM routes). */
-  sign?: boolean;
-  body?: unknown;
-  expect: number;
-}
-
-function smokePlan(root: string): SmokePlan {
-  const file = join(root, 'events/smoke.json');
-  if (!existsSync(file)) return { routes: {} };
-  return JSON.parse(readFileSync(file, 'utf8')) as SmokePlan;
-}
-
-/** The sample event for a function: the file events/smoke.json names, else the first in its events/ folder, else `{}`. */
-function sampleEvent(root: string, logicalId: string, plan: SmokePlan): string {
-  const key = slsFunctionKey(logicalId);
-  const dir = [key, key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]
-    .map((name) => join(root, 'events', name))
-    .find((d) => existsSync(d));
-  if (!dir) return '{}';
-  const first =
-    plan.functionEvents?.[logicalId] ??
-    readdirSync(dir)
-      .filter((f) => f.endsWith('.json'))
-      .sort()[0];
-  return first ? readFileSync(join(dir, first), 'utf8') : '{}';
-}
-
-interface Check {
-  name: string;
-  /** Why the check cannot run here (it is reported, not counted as passed). */
-  skip?: string;
-  run: () => Promise<string | undefined>;
-}
-
 /** The rotation sample's database: running, or why not. */
 interface DatabaseState {
   running?: AppDatabase;
   absent?: string;
-}
-
-/**
- * One check per request of events/smoke.json through the gateway, as a client would (every route
- * must have one), and one per function through the Invoke API.
- */
-function smokeChecks(
-  root: string,
-  cloud: LocalCloud,
-  gateway: ApiGatewayHandle,
-  apiKey: string,
-  database: DatabaseState,
-): Check[] {
-  const plan = smokePlan(root);
-  const region = cloud.deployed?.placement.region ?? 'us-east-1';
-  const lambda = new LambdaClient({
-    endpoint: cloud.endpoint('lambda'),
-    region,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  // Tokens come from the local Secrets Manager, or from AWS's with the shell's configuration.
-  const secrets = new SecretsManagerClient(
-    cloud.deployed
-      ? { region, credentials: cloud.deployed.credentials }
-      : { endpoint: cloud.endpoint('secretsmanager'), region, credentials: LOCAL_CREDENTIALS },
-  );
-  const request = async (route: ApiRoute, r: SmokeRequest): Promise<Response> => {
-    const method = r.method ?? (route.method === 'ANY' ? 'GET' : route.method);
-    const url = new URL(`${gateway.url}${r.path ?? route.path}`);
-    const headers: Record<string, string> = {};
-    if (r.apiKey) headers['x-api-key'] = apiKey;
-    if (r.bearerSecret) {
-      const secret = await secrets.send(new GetSecretValueCommand({ SecretId: r.bearerSecret }));
-      headers.authorization = `Bearer ${secret.SecretString ?? ''}`;
-    }
-    const body = r.body === undefined ? undefined : JSON.stringify(r.body);
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (r.sign) {
-      return send(
-        await signRequest(
-          { url, method, headers, region: 'us-east-1', ...(body ? { body } : {}) },
-          LOCAL_CREDENTIALS,
-        ),
-      );
-    }
-    return fetch(url, { method, headers, ...(body ? { body } : {}) });
-  };
-  const routeChecks = gateway.routes.flatMap((route: ApiRoute): Check[] => {
-    const requests = plan.routes[route.routeKey];
-    if (!requests?.length) {
-      return [
-        {
-          name: `route ${route.routeKey}`,
-          run: async () =>
-            `no request for this route in events/smoke.json; add one with the status it must get`,
-        },
-      ];
-    }
-    return requests.map((r) => ({
-      name: `route ${route.routeKey}${r.bearerSecret ? ` as ${r.bearerSecret}` : ''}${r.sign ? ' (SigV4)' : ''} → ${r.expect}`,
-      run: async () => {
-        const res = await request(route, r);
-        return res.status === r.expect
-          ? undefined
-          : `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
-      },
-    }));
-  });
-  const functionChecks = [...cloud.functions.keys()].map((id) => ({
-    name: `function ${id}${plan.functionEvents?.[id] ? ` (${plan.functionEvents[id]})` : ''}`,
-    run: async () => {
-      const out = await lambda.send(
-        new InvokeCommand({
-          FunctionName: cloud.functions.get(id)!.config.functionName,
-          Payload: Buffer.from(sampleEvent(root, id, plan)),
-        }),
-      );
-      return out.FunctionError
-        ? `${out.FunctionError}: ${Buffer.from(out.Payload ?? []).toString('utf8')}`
-        : undefined;
-    },
-  }));
-  const rotationChecks = (plan.rotations ?? []).map((r): Check => ({
-    name: `rotation ${r.secret} (RotateSecret; ${r.verifyWith} before and after)`,
-    ...(cloud.deployed
-      ? {
-          skip: 'it would rotate the deployed secret; rotate that deliberately (aws secretsmanager rotate-secret)',
-        }
-      : database.absent
-        ? { skip: database.absent }
-        : {}),
-    run: () => rotateAndVerify(r, cloud, lambda, secrets),
-  }));
-  return [...routeChecks, ...functionChecks, ...rotationChecks];
-}
-
-/**
- * RotateSecret as a scheduled rotation would call it: the rotation function's four steps, then the
- * new version AWSCURRENT, the old AWSPREVIOUS, nothing left AWSPENDING, and the function that uses
- * the secret working before and after (its cached copy is stale by then).
- */
-async function rotateAndVerify(
-  rotation: SmokeRotation,
-  cloud: LocalCloud,
-  lambda: LambdaClient,
-  secrets: SecretsManagerClient,
-): Promise<string | undefined> {
-  const fn = cloud.functions.get(rotation.verifyWith);
-  if (!fn) return `events/smoke.json: ${rotation.verifyWith} is not a function of template.yaml`;
-  const works = async (when: string) => {
-    const out = await lambda.send(
-      new InvokeCommand({ FunctionName: fn.config.functionName, Payload: Buffer.from('{}') }),
-    );
-    return out.FunctionError
-      ? `${rotation.verifyWith} ${when} the rotation: ${Buffer.from(out.Payload ?? [])
-          .toString('utf8')
-          .slice(0, 300)}`
-      : undefined;
-  };
-  const stages = async () =>
-    (await secrets.send(new DescribeSecretCommand({ SecretId: rotation.secret }))).VersionIdsToStages ?? {};
-  const holding = (all: Record<string, string[]>, stage: string) =>
-    Object.keys(all).filter((v) => all[v]!.includes(stage));
-  const failedBefore = await works('before');
-  if (failedBefore) return failedBefore;
-  const [before] = holding(await stages(), 'AWSCURRENT');
-  await secrets.send(new RotateSecretCommand({ SecretId: rotation.secret, RotateImmediately: true }));
-  const after = await stages();
-  const [current] = holding(after, 'AWSCURRENT');
-  if (!current || current === before)
-    return `AWSCURRENT is still ${before ?? 'nothing'}: the rotation did not finish (see RotationFunction's log)`;
-  if (!holding(after, 'AWSPREVIOUS').includes(before ?? ''))
-    return `the old version ${before ?? ''} is not AWSPREVIOUS`;
-  const pending = holding(after, 'AWSPENDING');
-  if (pending.length) return `AWSPENDING is left on ${pending.join(', ')}`;
-  return works('after');
-}
-
-async function runSmoke(checks: Check[], signal: AbortSignal): Promise<number> {
-  let failed = 0;
-  let skipped = 0;
-  for (const check of checks) {
-    signal.throwIfAborted();
-    if (check.skip) {
-      skipped++;
-      say(`SKIP ${check.name} — ${check.skip}`);
-      continue;
-    }
-    const started = performance.now();
-    let problem: string | undefined;
-    try {
-      problem = await check.run();
-    } catch (e) {
-      problem = (e as Error).message;
-    }
-    const ms = (performance.now() - started).toFixed(0);
-    if (problem) failed++;
-    say(`${problem ? 'FAIL' : 'PASS'} ${check.name} (${ms} ms)${problem ? ` — ${problem}` : ''}`);
-  }
-  say(`${checks.length - failed - skipped} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  return failed;
 }
 
 async function main(): Promise<number> {
@@ -450,8 +225,11 @@ async function main(): Promise<number> {
   if (args.httpPort) await assertPortFree(args.httpPort, '--http-port');
   if (args.lambdaPort) await assertPortFree(args.lambdaPort, '--lambda-port');
   const template = loadTemplate(join(root, 'template.yaml'));
-  // Refuses a route the gateway cannot serve before anything starts.
+  // Bad input is refused before anything starts: routes the gateway cannot serve, events/smoke.json,
+  // a Consul that does not answer.
   apiRoutes(activeTemplate(template));
+  const plan = args.smoke ? readSmokePlan(root) : undefined;
+  const consul = await yourConsul(args);
   say(
     args.aws
       ? `Starting template.yaml's functions against stack ${args.aws.stackName} (AWS)`
@@ -459,10 +237,34 @@ async function main(): Promise<number> {
   );
   const database = args.aws ? {} : await startDatabase(template, args.database);
   try {
-    return await run(root, args, template, database, signal);
+    return await run({ root, args, template, database, signal, plan, consul });
   } finally {
     await database.running?.stop();
   }
+}
+
+/** CONSUL_HTTP_ADDR / CONSUL_HTTP_TOKEN: a Consul of the user's own, checked to answer. */
+async function yourConsul(args: Args): Promise<{ consulAddress?: string; consulToken?: string }> {
+  const { CONSUL_HTTP_ADDR: address, CONSUL_HTTP_TOKEN: token } = process.env;
+  if (token && args.aws)
+    throw new UsageError(
+      'CONSUL_HTTP_TOKEN reaches the functions through the local Parameter Store, which --aws does not run: against a stack they read the token from the SSM parameter the stack names (ConsulHttpTokenPath); unset CONSUL_HTTP_TOKEN',
+    );
+  if (!address) return {};
+  const consulAddress = parseConsulAddress(address);
+  await checkConsul(consulAddress);
+  return { consulAddress, ...(token ? { consulToken: token } : {}) };
+}
+
+interface Startup {
+  root: string;
+  args: Args;
+  template: Template;
+  database: DatabaseState;
+  signal: AbortSignal;
+  /** events/smoke.json, read with --smoke. */
+  plan: SmokePlan | undefined;
+  consul: { consulAddress?: string; consulToken?: string };
 }
 
 /** The rotation sample's database, unless --no-database or the machine has no MariaDB. */
@@ -510,13 +312,8 @@ async function prepareDatabase(cloud: LocalCloud, running: AppDatabase): Promise
   }
 }
 
-async function run(
-  root: string,
-  args: Args,
-  template: Template,
-  database: DatabaseState,
-  signal: AbortSignal,
-): Promise<number> {
+async function run(startup: Startup): Promise<number> {
+  const { root, args, template, database, signal, plan } = startup;
   const sampleData = join(root, 'local/cloud/sample-data.json');
   const cloud = await LocalCloud.start({
     root,
@@ -530,11 +327,13 @@ async function run(
       : {}),
     freeze: args.freeze,
     lambdaPort: args.lambdaPort,
-    ...(process.env.CONSUL_HTTP_ADDR ? { consulAddress: process.env.CONSUL_HTTP_ADDR } : {}),
-    ...(process.env.CONSUL_HTTP_TOKEN ? { consulToken: process.env.CONSUL_HTTP_TOKEN } : {}),
+    ...startup.consul,
     signal,
     onStep: (step, ms) => say(`  ✓ ${step} (${ms.toFixed(0)} ms)`),
     onLog: args.smoke ? undefined : (id, line) => say(`[${id}] ${line}`),
+  }).catch((e: unknown) => {
+    // The Invoke API binds its port only now; another program may have taken it since the check.
+    throw portError(e, args.lambdaPort, '--lambda-port');
   });
   const apiKey = `local-${randomBytes(12).toString('hex')}`;
   let gateway: ApiGatewayHandle;
@@ -543,6 +342,7 @@ async function run(
     if (database.running) await prepareDatabase(cloud, database.running);
     gateway = await startApiGateway({
       routes: apiRoutes(cloud.template),
+      region: cloud.deployed?.placement.region ?? LOCAL_REGION,
       port: args.httpPort,
       apiKeys: [apiKey],
       credentials: (id) =>
@@ -551,6 +351,8 @@ async function run(
         const result = await cloud.invoke(logicalId, event);
         return { payload: result.payload, ...(result.errorType ? { errorType: result.errorType } : {}) };
       },
+    }).catch((e: unknown) => {
+      throw portError(e, args.httpPort, '--http-port');
     });
   } catch (e) {
     await cloud.stop();
@@ -577,7 +379,15 @@ async function run(
   if (args.smoke) {
     say('\nSmoke checks');
     try {
-      const failed = await runSmoke(smokeChecks(root, cloud, gateway, apiKey, database), signal);
+      const checks = smokeChecks({
+        root,
+        cloud,
+        gateway,
+        apiKey,
+        plan: plan!,
+        ...(database.absent ? { databaseAbsent: database.absent } : {}),
+      });
+      const failed = await runSmoke(checks, signal, say);
       return failed ? 1 : 0;
     } finally {
       await stop();
@@ -607,6 +417,7 @@ main().then(
       SeedDataError,
       DeployedStackError,
       ConsulAddressError,
+      SmokePlanError,
     ].some((t) => e instanceof t);
     process.exitCode = badInput ? 2 : 1;
   },

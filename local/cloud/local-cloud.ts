@@ -141,8 +141,8 @@ export class LocalCloud {
   template!: Template;
   /** With `aws`: the stack the functions run against. */
   deployed?: DeployedStack;
-  /** Consul's HTTP address and the ACL token the local cloud made for it. */
-  consul!: { address: string; token?: string };
+  /** Consul's HTTP address, its ACL token, and whether it is the local emulator (else the user's own). */
+  consul!: { address: string; token?: string; managed: boolean };
 
   private constructor(private readonly options: LocalCloudOptions) {
     this.bus = new LocalEventBus({
@@ -382,8 +382,9 @@ export class LocalCloud {
     return this.functionNamed(arn.split(':')[6] ?? '');
   }
 
-  private functionArn(pool: FunctionPool): string {
-    return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${pool.config.functionName}`;
+  /** The function's ARN as the local control plane (and its CloudTrail events) name it. */
+  functionArn(pool: FunctionPool): string {
+    return this.registry.functionArn(pool.config.functionName);
   }
 
   /**
@@ -549,11 +550,15 @@ export class LocalCloud {
    * Consul: the one at CONSUL_HTTP_ADDR when given, else the emulator, with ACLs on when the
    * functions can read its token from the local SSM (not against a deployed stack).
    */
-  private async startConsul(): Promise<{ address: string; token?: string }> {
+  private async startConsul(): Promise<LocalCloud['consul']> {
     if (this.options.consulAddress) {
       const address = parseConsulAddress(this.options.consulAddress);
       await checkConsul(address);
-      return { address, ...(this.options.consulToken ? { token: this.options.consulToken } : {}) };
+      return {
+        address,
+        managed: false,
+        ...(this.options.consulToken ? { token: this.options.consulToken } : {}),
+      };
     }
     const token = this.deployed ? undefined : randomUUID();
     const consul = await startConsulEmulator(token ? { aclToken: token } : {});
@@ -563,7 +568,7 @@ export class LocalCloud {
       endpoint: consul.address,
       close: () => consul.close(),
     });
-    return { address: consul.address, ...(token ? { token } : {}) };
+    return { address: consul.address, managed: true, ...(token ? { token } : {}) };
   }
 
   /** Every environment through SHUTDOWN (extensions flush), then every service. */

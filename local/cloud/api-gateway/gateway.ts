@@ -23,6 +23,7 @@ import { Router, type RouteMatch } from './router';
 import type { ApiRoute } from './routes-from-template';
 import { verifySigV4, type CredentialLookup } from './sigv4-verifier';
 import { readBody } from '../../http-body';
+import { LOCAL_REGION } from '../../local-account';
 
 /**
  * The local API Gateway `npm start` serves (default `http://127.0.0.1:3000`): the template's HTTP
@@ -54,6 +55,8 @@ export interface ApiGatewayOptions {
   host?: string;
   /** Secrets for SigV4 on AWS_IAM routes, by access key id. */
   credentials?: CredentialLookup;
+  /** The APIs' region: SigV4 credential scopes must name it (default us-east-1, the local cloud's). */
+  region?: string;
   /** API keys REST methods with ApiKeyRequired accept (`x-api-key`). */
   apiKeys?: string[];
   /** Clock for SigV4 skew checks and authorizer cache TTLs (tests). */
@@ -64,6 +67,8 @@ export interface ApiGatewayOptions {
 
 export interface ApiGatewayHandle {
   url: string;
+  /** The region requests to AWS_IAM routes are signed for. */
+  region: string;
   port: number;
   routes: ApiRoute[];
   /** Lambda authorizer counters: invocations, cache hits / misses, live cache entries. */
@@ -113,7 +118,16 @@ async function invokeWithTimeout(
 }
 
 export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGatewayHandle> {
-  const { routes, invoke, port = 3000, host = '127.0.0.1', credentials, apiKeys = [], clockSkewMs } = options;
+  const {
+    routes,
+    invoke,
+    port = 3000,
+    host = '127.0.0.1',
+    credentials,
+    apiKeys = [],
+    clockSkewMs,
+    region = LOCAL_REGION,
+  } = options;
   const now = options.now ?? Date.now;
   for (const r of routes) if (r.requestModel) compileModel(r.requestModel.schema);
   const router = new Router(routes);
@@ -131,6 +145,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
     if (auth.type === 'AWS_IAM') {
       const verified = verifySigV4(req, credentials, {
         now: now(),
+        region,
         ...(clockSkewMs !== undefined ? { clockSkewMs } : {}),
       });
       return verified.ok ? { ok: true, auth: { kind: 'iam', caller: verified.caller } } : verified;
@@ -221,6 +236,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
   return {
     url: `http://${host}:${actualPort}`,
     port: actualPort,
+    region,
     routes,
     authorizerStats: (name, apiLogicalId) => authorizers.stats(name, apiLogicalId),
     clearAuthorizerCache: () => authorizers.clearCache(),

@@ -51,6 +51,7 @@ beforeAll(async () => {
     { Iam: () => ({ statusCode: 200, body: 'signed ok' }) },
     {
       credentials: (id) => CREDENTIALS[id],
+      region: 'eu-west-1',
     },
   );
 });
@@ -115,7 +116,16 @@ async function signedRequest(
 const lastEvent = () => h.events.Iam![h.events.Iam!.length - 1]!;
 
 describe('SigV4 on AWS_IAM routes', () => {
-  it('a valid signature (any region) reaches the function with the caller in requestContext.authorizer.iam', async () => {
+  it('a signature scoped to another region than the API’s is refused, as execute-api does', async () => {
+    const { send } = await signedRequest('POST', '/signed', {}, '{}', { region: 'us-east-1' });
+    const res = await send();
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.text)).toEqual({
+      message: "Credential should be scoped to a valid region, not 'us-east-1'. ",
+    });
+  });
+
+  it('a valid signature reaches the function with the caller in requestContext.authorizer.iam', async () => {
     const { send } = await signedRequest('POST', '/signed', {}, '{"hello":"world"}');
     const res = await send();
     expect(res.status).toBe(200);
@@ -144,7 +154,6 @@ describe('SigV4 on AWS_IAM routes', () => {
         accessKeyId: 'ASIALOCALROLE',
         secretAccessKey: 'role-secret',
         sessionToken: 'tok',
-        region: 'us-west-2',
       },
     );
     const res = await send();

@@ -6,8 +6,8 @@ import { restError, type GatewayResponse } from './responses';
 
 /**
  * `AWS_IAM` routes: verifies a Signature Version 4 `Authorization` header the way `execute-api`
- * does — algorithm `AWS4-HMAC-SHA256`, credential scope `<key>/<yyyymmdd>/<any region>/execute-api/
- * aws4_request`, the canonical request over the method, the (double-encoded, normalised) path, the
+ * does — algorithm `AWS4-HMAC-SHA256`, credential scope `<key>/<yyyymmdd>/<the API's region>/
+ * execute-api/aws4_request`, the canonical request over the method, the (double-encoded, normalised) path, the
  * sorted query, the signed headers and the SHA-256 of the body actually received, and a clock-skew
  * window around `X-Amz-Date` — against the secret `credentials(accessKeyId)` gives.
  *
@@ -32,6 +32,8 @@ export type SigV4Result = { ok: true; caller: CallerIdentity } | { ok: false; re
 
 export interface SigV4Options {
   now?: number;
+  /** The API's region, which the credential scope must name (any when absent). */
+  region?: string;
   /** Allowed difference between X-Amz-Date and now (default 15 minutes). */
   clockSkewMs?: number;
 }
@@ -165,6 +167,12 @@ export function verifySigV4(
     return fail(
       `Credential should be scoped to a valid region. Authorization=${authorization}`,
       'IncompleteSignatureException',
+    );
+  }
+  if (options.region !== undefined && region !== options.region) {
+    return fail(
+      `Credential should be scoped to a valid region, not '${region}'. `,
+      'InvalidSignatureException',
     );
   }
   if (terminator !== 'aws4_request') {

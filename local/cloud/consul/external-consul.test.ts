@@ -67,7 +67,7 @@ describe('the local cloud with a Consul of your own', () => {
 
   it('runs no emulator and points the functions at it, with its token through SSM', () => {
     expect(cloud!.services.map((s) => s.name)).not.toContain('Consul');
-    expect(cloud!.consul).toEqual({ address: yours.address, token });
+    expect(cloud!.consul).toEqual({ address: yours.address, token, managed: false });
   });
 
   it('a local full sync leaves alone what the deployed registrator (another account) registered', async () => {
