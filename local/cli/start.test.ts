@@ -448,6 +448,25 @@ describe('npm start', () => {
       expect(missing.stderr.trim()).toBe(
         'start: stack lambda-extensions-kit does not exist in eu-central-1: deploy it first (sam deploy --guided), or name the deployed one with --stack <name>',
       );
+      // A fork's samconfig.toml (as `sam deploy --guided` writes it) names the stack and the region,
+      // which win over the shell's, as for `sam deploy`.
+      const fork = mkdtempSync(join(tmpdir(), 'start-fork-'));
+      cpSync(join(projectRoot, 'template.yaml'), join(fork, 'template.yaml'));
+      writeFileSync(
+        join(fork, 'samconfig.toml'),
+        'version = 0.1\n[default.deploy.parameters]\nstack_name = "forked-app"\nregion = "eu-north-1"\n',
+      );
+      const forked = await startWith(
+        {
+          AWS_ENDPOINT_URL_CLOUDFORMATION: cloudformation.endpoint,
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+          AWS_REGION: 'eu-central-1',
+        },
+        fork,
+        ...['--aws', '--no-database', '--http-port', '0', '--lambda-port', '0'],
+      );
+      expect(forked.stderr.trim()).toMatch(/^start: stack forked-app does not exist in eu-north-1: /);
     } finally {
       await cloudformation.close();
     }

@@ -17,7 +17,7 @@ import { assertPortFree, portError, PortInUseError } from '../cloud/ports';
 import { LOCAL_CREDENTIALS, parseSeedData, SeedDataError } from '../cloud/seed';
 import { FunctionConfigError } from '../sandbox/function-config';
 import { TemplateSyntaxError } from '../template/cfn-yaml';
-import { samconfigStackName } from '../template/samconfig';
+import { samconfigRegion, samconfigStackName } from '../template/samconfig';
 import { loadTemplate, type Template } from '../template/template';
 import {
   COUNTING_FUNCTION,
@@ -107,7 +107,10 @@ function parse(argv: string[], root: string): Args {
       if (values[flag] !== undefined && !values.aws)
         throw new UsageError(`--${flag} names the deployed stack to run against; add --aws (${USAGE})`);
     }
-    const stackName = values.stack ?? samconfigStackName(join(root, 'samconfig.toml'));
+    const samconfig = join(root, 'samconfig.toml');
+    const stackName = values.stack ?? samconfigStackName(samconfig);
+    // As `sam deploy` does: the flag, then samconfig.toml, then the shell's.
+    const region = values.region ?? samconfigRegion(samconfig);
     if (values.aws && !stackName)
       throw new UsageError(
         '--aws needs the stack to run against: pass --stack <name> (samconfig.toml names none)',
@@ -118,9 +121,7 @@ function parse(argv: string[], root: string): Args {
       freeze: !values['no-freeze'],
       smoke: values.smoke === true,
       database: !values['no-database'],
-      ...(values.aws
-        ? { aws: { stackName: stackName!, ...(values.region ? { region: values.region } : {}) } }
-        : {}),
+      ...(values.aws ? { aws: { stackName: stackName!, ...(region ? { region } : {}) } } : {}),
     };
   } catch (e) {
     if (e instanceof UsageError) throw e;

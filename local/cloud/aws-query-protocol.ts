@@ -36,6 +36,8 @@ export type QueryAction = (form: URLSearchParams) => string;
 export interface QueryService {
   /** `http://cloudformation.amazonaws.com/doc/2010-05-15/`, … */
   namespace: string;
+  /** Access keys the service knows (any when absent); others get InvalidClientTokenId, as AWS answers. */
+  accessKeys?: string[];
   actions: Record<string, QueryAction>;
 }
 
@@ -51,8 +53,15 @@ export async function startQueryServer(service: QueryService): Promise<QueryServ
   const answer = async (req: IncomingMessage): Promise<{ action: string; result: string }> => {
     if (req.method !== 'POST')
       throw new QueryError('InvalidAction', `${req.method ?? ''} is not valid for this web service.`);
-    if (!/AWS4-HMAC-SHA256 Credential=/.test(req.headers.authorization ?? ''))
+    const accessKey = /AWS4-HMAC-SHA256 Credential=([^/,]+)\//.exec(req.headers.authorization ?? '')?.[1];
+    if (!accessKey)
       throw new QueryError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
+    if (service.accessKeys && !service.accessKeys.includes(accessKey))
+      throw new QueryError(
+        'InvalidClientTokenId',
+        'The security token included in the request is invalid.',
+        403,
+      );
     const body = await readBody(
       req,
       1024 * 1024,

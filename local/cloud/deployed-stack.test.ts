@@ -15,6 +15,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { projectRoot } from '../checks/test-fixtures';
+import { freePort } from '../databases/database-servers';
 import { spawnedGroupIds, survivingGroups } from '../sandbox/process-group';
 import { loadTemplate } from '../template/template';
 import { SANDBOX_CREDENTIALS } from '../sandbox/execution-environment';
@@ -123,8 +124,8 @@ beforeAll(async () => {
         resources: stack().resources.filter((r) => r.logicalId !== 'ItemsTable'),
       }),
     ],
-    // Small pages, so reading the stack must follow NextToken.
-    { pageSize: 3 },
+    // Small pages, so reading the stack must follow NextToken; only the shell's key is known.
+    { pageSize: 3, accessKeys: [LOCAL_CREDENTIALS.accessKeyId] },
   );
   // Sessions for the functions use the keys the services know for them.
   sts = await startStsApi(SANDBOX_CREDENTIALS);
@@ -220,6 +221,30 @@ describe('npm start -- --aws: the local code against a deployed stack', () => {
     );
   }, 120_000);
 
+  it('says what to do when CloudFormation refuses the credentials or cannot be reached', async () => {
+    const template = loadTemplate(join(root, 'template.yaml'));
+    const key = process.env.AWS_ACCESS_KEY_ID;
+    process.env.AWS_ACCESS_KEY_ID = 'AKIAEXPIREDORUNKNOWN';
+    try {
+      await expect(readDeployedStack(template, 'app')).rejects.toThrow(
+        new DeployedStackError(
+          "CloudFormation refused the shell's AWS credentials (InvalidClientTokenId: The security token included in the request is invalid.): refresh them (aws sso login) or check AWS_PROFILE",
+        ),
+      );
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = key;
+    }
+    const endpoint = process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
+    process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = `http://127.0.0.1:${await freePort()}`;
+    try {
+      await expect(readDeployedStack(template, 'app')).rejects.toThrow(
+        /^CloudFormation in eu-west-1 could not be reached \(ECONNREFUSED\)/,
+      );
+    } finally {
+      process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = endpoint;
+    }
+  }, 60_000);
+
   it('gives the functions the shell’s temporary credentials as they are', async () => {
     const template = loadTemplate(join(root, 'template.yaml'));
     process.env.AWS_SESSION_TOKEN = 'shell-session-token';
@@ -258,10 +283,10 @@ describe('npm start -- --aws: the local code against a deployed stack', () => {
     }
     // Long-term keys STS will not give a session for (here: no STS at all).
     const stsEndpoint = process.env.AWS_ENDPOINT_URL_STS;
-    process.env.AWS_ENDPOINT_URL_STS = 'http://127.0.0.1:9';
+    process.env.AWS_ENDPOINT_URL_STS = `http://127.0.0.1:${await freePort()}`;
     try {
       await expect(readDeployedStack(template, 'app')).rejects.toThrow(
-        /^the shell's AWS keys are long-term and STS GetSessionToken refused them a session for the functions \(.+\): use temporary credentials/,
+        /^STS in eu-west-1 could not be reached \(ECONNREFUSED\): check the network, the region \(--region\)/,
       );
     } finally {
       process.env.AWS_ENDPOINT_URL_STS = stsEndpoint;

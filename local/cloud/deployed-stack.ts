@@ -59,12 +59,56 @@ async function sessionCredentials(region: string, shell: AwsCredentials): Promis
       throw new Error('STS returned no credentials');
     return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
   } catch (e) {
-    throw new DeployedStackError(
-      `the shell's AWS keys are long-term and STS GetSessionToken refused them a session for the functions (${(e as Error).message}): use temporary credentials (aws sso login, or a role's profile)`,
-    );
+    const explained = explain(e, 'STS', region, 'sts:GetSessionToken');
+    throw explained instanceof DeployedStackError
+      ? explained
+      : new DeployedStackError(
+          `the shell's AWS keys are long-term and STS GetSessionToken gave no session for the functions (${(e as Error).message}): use temporary credentials (aws sso login, or a role's profile)`,
+        );
   } finally {
     sts.destroy();
   }
+}
+
+const REFUSED_CREDENTIALS = new Set([
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+]);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+]);
+
+/**
+ * An AWS call's failure the user can act on, as one line saying what to do; anything else unchanged.
+ * `service` names the service called, `permission` the IAM action it needed.
+ */
+function explain(e: unknown, service: string, region: string, permission: string): unknown {
+  const error = e as Error & { code?: string; $metadata?: unknown };
+  const first = (error.message ?? String(e)).split('\n')[0];
+  if (REFUSED_CREDENTIALS.has(error.name))
+    return new DeployedStackError(
+      `${service} refused the shell's AWS credentials (${error.name}: ${first}): refresh them (aws sso login) or check AWS_PROFILE`,
+    );
+  if (error.name === 'AccessDenied' || error.name === 'AccessDeniedException')
+    return new DeployedStackError(
+      `the shell's AWS credentials may not call ${permission} (${first}): use a role that may`,
+    );
+  // The SDK may wrap a socket error ("AWS SDK error wrapper for Error: connect ECONNREFUSED …").
+  const network = [...NETWORK].find((code) => error.code === code || first.includes(code));
+  if (network)
+    return new DeployedStackError(
+      `${service} in ${region} could not be reached (${network}): check the network, the region (--region), and AWS_ENDPOINT_URL_* if set`,
+    );
+  return e;
 }
 
 const HOW_TO_CONFIGURE = 'configure the shell as for the AWS CLI (aws configure, aws sso login, AWS_PROFILE)';
@@ -130,7 +174,7 @@ export async function readDeployedStack(
         throw new DeployedStackError(
           `stack ${stackName} does not exist in ${region}: deploy it first (sam deploy --guided), or name the deployed one with --stack <name>`,
         );
-      throw e;
+      throw explain(e, 'CloudFormation', region, 'cloudformation:DescribeStacks');
     });
     const stack = described.Stacks?.[0];
     if (!stack?.StackId || !stack.StackStatus)
@@ -141,8 +185,12 @@ export async function readDeployedStack(
       );
     const placement = placementOf(stack.StackId);
     const summaries: StackResourceSummary[] = [];
-    for await (const page of paginateListStackResources({ client }, { StackName: stack.StackId })) {
-      summaries.push(...(page.StackResourceSummaries ?? []));
+    try {
+      for await (const page of paginateListStackResources({ client }, { StackName: stack.StackId })) {
+        summaries.push(...(page.StackResourceSummaries ?? []));
+      }
+    } catch (e) {
+      throw explain(e, 'CloudFormation', region, 'cloudformation:ListStackResources');
     }
     return {
       name: stackName,

@@ -16,6 +16,7 @@ describe('undeliveredEvents', () => {
             },
           },
         },
+        Schedule: { Type: 'AWS::SecretsManager::RotationSchedule', Properties: {} },
       },
     } as unknown as Template;
     expect(undeliveredEvents(template)).toEqual([
@@ -23,6 +24,9 @@ describe('undeliveredEvents', () => {
         /^Resources\.Fn\.Properties\.Events\.Upload: S3 events are not delivered by the local cloud .*; invoke Fn with a sample event instead$/,
       ),
       expect.stringMatching(/^Resources\.Fn\.Properties\.Events\.Stream: DynamoDB events are not delivered/),
+      expect.stringMatching(
+        /^Resources\.Schedule: scheduled rotations do not run in the local cloud; call RotateSecret/,
+      ),
     ]);
   });
 });

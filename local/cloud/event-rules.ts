@@ -71,5 +71,11 @@ export function undeliveredEvents(template: Template): string[] {
       );
     }
   }
+  // The local Secrets Manager rotates when RotateSecret is called, never on a schedule.
+  for (const [id] of resourcesOfType(template, 'AWS::SecretsManager::RotationSchedule')) {
+    lines.push(
+      `Resources.${id}: scheduled rotations do not run in the local cloud; call RotateSecret (aws secretsmanager rotate-secret) to rotate now (--smoke does, with a database)`,
+    );
+  }
   return lines;
 }

@@ -191,7 +191,8 @@ export class LocalCloud {
     const template = this.options.template ?? loadTemplate(join(root, 'template.yaml'));
     if (aws) {
       this.deployed = await this.step(`read stack ${aws.stackName} (CloudFormation)`, () =>
-        readDeployedStack(activeTemplate(template, this.options.parameters), aws.stackName, aws),
+        // Every resource, whatever the conditions: the stack's parameter values decide them below.
+        readDeployedStack(template, aws.stackName, aws),
       );
       const { placement } = this.deployed;
       this.registry = new FunctionRegistry({ region: placement.region, accountId: placement.accountId });

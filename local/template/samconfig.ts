@@ -18,10 +18,14 @@ export function readSamconfig(file: string): Map<string, Record<string, string>>
   return sections;
 }
 
-/** The stack `sam deploy` creates: `stack_name` of the default environment. */
-export function samconfigStackName(file: string): string | undefined {
+/** `key` of the default environment as `sam deploy` reads it: its own section, then the global one. */
+function deployParameter(file: string, key: string): string | undefined {
   const config = readSamconfig(file);
-  return (
-    config.get('default.deploy.parameters')?.stack_name ?? config.get('default.global.parameters')?.stack_name
-  );
+  return config.get('default.deploy.parameters')?.[key] ?? config.get('default.global.parameters')?.[key];
 }
+
+/** The stack `sam deploy` creates. */
+export const samconfigStackName = (file: string) => deployParameter(file, 'stack_name');
+
+/** The region `sam deploy` uses, when samconfig.toml names one (`--guided` writes it). */
+export const samconfigRegion = (file: string) => deployParameter(file, 'region');

@@ -59,7 +59,7 @@ function listStackResources(stack: StackDescription, nextToken: string | null, p
 
 export function startCloudFormationApi(
   stacks: StackDescription[],
-  options: { pageSize?: number } = {},
+  options: { pageSize?: number; accessKeys?: string[] } = {},
 ): Promise<QueryServer> {
   const pageSize = options.pageSize ?? 100;
   const find = (nameOrId: string | null) => {
@@ -69,6 +69,7 @@ export function startCloudFormationApi(
   };
   return startQueryServer({
     namespace: 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
+    ...(options.accessKeys ? { accessKeys: options.accessKeys } : {}),
     actions: {
       DescribeStacks: (form) => describeStacks(find(form.get('StackName'))),
       ListStackResources: (form) =>
