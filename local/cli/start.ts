@@ -5,7 +5,12 @@ import { parseArgs } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { apiRoutes, UnsupportedRouteError } from '../cloud/api-gateway/routes-from-template';
 import { startApiGateway, type ApiGatewayHandle } from '../cloud/api-gateway/gateway';
-import { checkConsul, ConsulAddressError, parseConsulAddress } from '../cloud/consul/external-consul';
+import {
+  checkConsul,
+  ConsulAddressError,
+  yourConsulFromEnv,
+  type YourConsul,
+} from '../cloud/consul/external-consul';
 import { LOCAL_REGION } from '../local-account';
 import { runSmoke, smokeChecks } from './smoke';
 import { readSmokePlan, SmokePlanError, type SmokePlan } from './smoke-plan';
@@ -244,17 +249,15 @@ async function main(): Promise<number> {
   }
 }
 
-/** CONSUL_HTTP_ADDR / CONSUL_HTTP_TOKEN: a Consul of the user's own, checked to answer. */
-async function yourConsul(args: Args): Promise<{ consulAddress?: string; consulToken?: string }> {
-  const { CONSUL_HTTP_ADDR: address, CONSUL_HTTP_TOKEN: token } = process.env;
-  if (token && args.aws)
+/** CONSUL_HTTP_ADDR and the Consul CLI's other variables: a Consul of the user's own, checked to answer. */
+async function yourConsul(args: Args): Promise<YourConsul | undefined> {
+  if (args.aws && (process.env.CONSUL_HTTP_TOKEN || process.env.CONSUL_HTTP_TOKEN_FILE))
     throw new UsageError(
       'CONSUL_HTTP_TOKEN reaches the functions through the local Parameter Store, which --aws does not run: against a stack they read the token from the SSM parameter the stack names (ConsulHttpTokenPath); unset CONSUL_HTTP_TOKEN',
     );
-  if (!address) return {};
-  const consulAddress = parseConsulAddress(address);
-  await checkConsul(consulAddress);
-  return { consulAddress, ...(token ? { consulToken: token } : {}) };
+  const consul = yourConsulFromEnv(process.env);
+  if (consul) await checkConsul(consul.address, consul.caCert);
+  return consul;
 }
 
 interface Startup {
@@ -265,7 +268,7 @@ interface Startup {
   signal: AbortSignal;
   /** events/smoke.json, read with --smoke. */
   plan: SmokePlan | undefined;
-  consul: { consulAddress?: string; consulToken?: string };
+  consul: YourConsul | undefined;
 }
 
 /** The rotation sample's database, unless --no-database or the machine has no MariaDB. */
@@ -328,7 +331,7 @@ async function run(startup: Startup): Promise<number> {
       : {}),
     freeze: args.freeze,
     lambdaPort: args.lambdaPort,
-    ...startup.consul,
+    ...(startup.consul ? { consul: startup.consul } : {}),
     signal,
     onStep: (step, ms) => say(`  ✓ ${step} (${ms.toFixed(0)} ms)`),
     onLog: args.smoke ? undefined : (id, line) => say(`[${id}] ${line}`),

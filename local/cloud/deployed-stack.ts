@@ -93,7 +93,7 @@ const NETWORK = new Set([
  */
 function explain(e: unknown, service: string, region: string, permission: string): unknown {
   const error = e as Error & { code?: string; $metadata?: unknown };
-  const first = (error.message ?? String(e)).split('\n')[0];
+  const first = (error.message ?? String(e)).split('\n')[0] ?? '';
   if (REFUSED_CREDENTIALS.has(error.name))
     return new DeployedStackError(
       `${service} refused the shell's AWS credentials (${error.name}: ${first}): refresh them (aws sso login) or check AWS_PROFILE`,

@@ -16,7 +16,7 @@ import { withGlobals } from '../template/sam-globals';
 import { isObject, loadTemplate, resourcesOfType, type Template } from '../template/template';
 import { startAwsJsonServer } from './aws-json-protocol';
 import { startConsulEmulator } from './consul/consul-api';
-import { checkConsul, parseConsulAddress } from './consul/external-consul';
+import { checkConsul, type YourConsul } from './consul/external-consul';
 import { rulesFromTemplate } from './event-rules';
 import { LocalEventBus, type Clock } from './eventbridge/event-bus';
 import { eventBridgeService } from './eventbridge/eventbridge-service';
@@ -55,13 +55,11 @@ export interface LocalCloudOptions {
   functionEnvironment?: Record<string, string>;
   /** The Lambda Invoke API's port (`sam local start-lambda`'s role); 0 picks a free one. */
   lambdaPort?: number;
-  /** A real Consul to use instead of the emulator (CONSUL_HTTP_ADDR: host:port or http(s)://host:port). */
-  consulAddress?: string;
   /**
-   * Its ACL token (CONSUL_HTTP_TOKEN): functions reading theirs from SSM (the registrator) get it
-   * through the local Parameter Store, as they would get the emulator's.
+   * A Consul of the user's own instead of the emulator (CONSUL_HTTP_ADDR…). Functions that read its
+   * token and CA from SSM (the registrator) get them through the local Parameter Store.
    */
-  consulToken?: string;
+  consul?: YourConsul;
   /**
    * Run the functions against a deployed stack instead of emulators: its resources, its parameter
    * values, the shell's region and credentials. Nothing is emulated or seeded but Consul (unless
@@ -113,6 +111,8 @@ const hasCacheExtension = (layerDir: string) => existsSync(join(layerDir, 'exten
 
 /** Where the local Consul's ACL token is kept for functions that read theirs from SSM (the registrator). */
 export const LOCAL_CONSUL_TOKEN_PARAMETER = '/local/consul/registrator-token';
+/** And its CA certificate, when Consul is yours and speaks https (CONSUL_CACERT). */
+export const LOCAL_CONSUL_CA_PARAMETER = '/local/consul/ca-cert';
 
 /** Lambda retries a failing asynchronous invoke twice (its default MaximumRetryAttempts). */
 const ASYNC_ATTEMPTS = 3;
@@ -141,8 +141,8 @@ export class LocalCloud {
   template!: Template;
   /** With `aws`: the stack the functions run against. */
   deployed?: DeployedStack;
-  /** Consul's HTTP address, its ACL token, and whether it is the local emulator (else the user's own). */
-  consul!: { address: string; token?: string; managed: boolean };
+  /** Consul: its address, ACL token and CA, and whether it is the local emulator (else the user's own). */
+  consul!: YourConsul & { managed: boolean };
 
   private constructor(private readonly options: LocalCloudOptions) {
     this.bus = new LocalEventBus({
@@ -230,6 +230,8 @@ export class LocalCloud {
     this.consul = await this.step(this.consulStep(), () => this.startConsul());
     if (this.consul.token)
       ssm.store.put({ name: LOCAL_CONSUL_TOKEN_PARAMETER, value: this.consul.token, type: 'SecureString' });
+    if (this.consul.caCert)
+      ssm.store.put({ name: LOCAL_CONSUL_CA_PARAMETER, value: this.consul.caCert, type: 'String' });
     this.endpoints = {
       dynamodb: dynamodb.endpoint,
       s3: s3.endpoint,
@@ -310,12 +312,13 @@ export class LocalCloud {
     // template's parameter left at its default) means the local one, with its token from SSM.
     if (!config.environment.CONSUL_HTTP_ADDR) {
       extraEnv.CONSUL_HTTP_ADDR = this.consul.address;
-      if (
-        'CONSUL_HTTP_TOKEN_PATH' in config.environment &&
-        !config.environment.CONSUL_HTTP_TOKEN_PATH &&
-        this.consul.token
-      )
+      // Only the local Parameter Store can carry them; against a stack, the stack's parameters do.
+      const unset = (name: string) =>
+        !this.deployed && name in config.environment && !config.environment[name];
+      if (unset('CONSUL_HTTP_TOKEN_PATH') && this.consul.token)
         extraEnv.CONSUL_HTTP_TOKEN_PATH = LOCAL_CONSUL_TOKEN_PARAMETER;
+      if (unset('CONSUL_CACERT_PATH') && this.consul.caCert)
+        extraEnv.CONSUL_CACERT_PATH = LOCAL_CONSUL_CA_PARAMETER;
     }
     // Lambda gives every function its own network, so each cache extension listens on 4000; locally
     // they share the loopback, so each function gets its own port (extension and client both read it).
@@ -544,7 +547,7 @@ export class LocalCloud {
   }
 
   private consulStep(): string {
-    return this.options.consulAddress ? 'Consul (real, CONSUL_HTTP_ADDR)' : 'Consul (emulator)';
+    return this.options.consul ? 'Consul (yours, CONSUL_HTTP_ADDR)' : 'Consul (emulator)';
   }
 
   /**
@@ -552,14 +555,9 @@ export class LocalCloud {
    * functions can read its token from the local SSM (not against a deployed stack).
    */
   private async startConsul(): Promise<LocalCloud['consul']> {
-    if (this.options.consulAddress) {
-      const address = parseConsulAddress(this.options.consulAddress);
-      await checkConsul(address);
-      return {
-        address,
-        managed: false,
-        ...(this.options.consulToken ? { token: this.options.consulToken } : {}),
-      };
+    if (this.options.consul) {
+      await checkConsul(this.options.consul.address, this.options.consul.caCert);
+      return { ...this.options.consul, managed: false };
     }
     const token = this.deployed ? undefined : randomUUID();
     const consul = await startConsulEmulator(token ? { aclToken: token } : {});

@@ -69,7 +69,8 @@ export function findMariadbd(): string | undefined {
   return which.status === 0 ? which.stdout.trim() : undefined;
 }
 
-function selfSignedCertificate(dir: string): { cert: string; key: string } {
+/** A throwaway self-signed certificate for 127.0.0.1 (openssl), written to `dir`. */
+export function selfSignedCertificate(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'server-cert.pem');
   const key = join(dir, 'server-key.pem');
   const result = spawnSync(

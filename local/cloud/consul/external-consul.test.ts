@@ -6,12 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { LambdaClient, TagResourceCommand } from '@aws-sdk/client-lambda';
 import { projectRoot } from '../../checks/test-fixtures';
-import { freePort } from '../../databases/database-servers';
+import { freePort, selfSignedCertificate } from '../../databases/database-servers';
 import { spawnedGroupIds, survivingGroups } from '../../sandbox/process-group';
 import { LocalCloud } from '../local-cloud';
 import { LOCAL_CREDENTIALS } from '../seed';
 import { startConsulEmulator, type ConsulEmulator } from './consul-api';
-import { checkConsul, ConsulAddressError, parseConsulAddress } from './external-consul';
+import { checkConsul, ConsulAddressError, parseConsulAddress, yourConsulFromEnv } from './external-consul';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 describe('CONSUL_HTTP_ADDR, read as the Consul CLI reads it', () => {
   it('takes host:port (http) and http(s)://host:port, and refuses anything else saying what to use', () => {
@@ -34,40 +40,110 @@ describe('CONSUL_HTTP_ADDR, read as the Consul CLI reads it', () => {
     await expect(checkConsul(`http://127.0.0.1:${closed}`)).rejects.toThrow(
       /^CONSUL_HTTP_ADDR http:\/\/127\.0\.0\.1:\d+ does not answer \(ECONNREFUSED\): start that Consul, or unset CONSUL_HTTP_ADDR to use the emulator$/,
     );
-    const other = await startConsulEmulator({});
+    // Some other web server on that port.
+    const other = http.createServer((_req, res) => res.writeHead(404).end('not found'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
     try {
-      await expect(checkConsul(`${other.address}/nothing-here`)).rejects.toThrow(
+      const { port } = other.address() as AddressInfo;
+      await expect(checkConsul(`http://127.0.0.1:${port}`)).rejects.toThrow(
         /is not a Consul HTTP API \(GET \/v1\/status\/leader: HTTP 404\)/,
       );
     } finally {
-      await other.close();
+      other.close();
     }
   });
 });
 
-describe('the local cloud with a Consul of your own', () => {
+/** Consul over https, as a production one speaks: a TLS front (private CA) before an emulator. */
+async function tlsFront(
+  target: string,
+): Promise<{ address: string; caCert: string; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'consul-tls-'));
+  const { cert, key } = selfSignedCertificate(dir);
+  const server = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
+    const upstream = http.request(
+      `${target}${req.url ?? '/'}`,
+      { method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: `https://127.0.0.1:${port}`,
+    caCert: readFileSync(cert, 'utf8'),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        rmSync(dir, { recursive: true, force: true });
+      }),
+  };
+}
+
+describe('the Consul CLI’s variables', () => {
+  it('CONSUL_HTTP_SSL, CONSUL_HTTP_TOKEN_FILE and CONSUL_CACERT, each checked', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'consul-env-'));
+    writeFileSync(join(dir, 'token'), 'file-token\n');
+    const { cert } = selfSignedCertificate(dir);
+    expect(
+      yourConsulFromEnv({
+        CONSUL_HTTP_ADDR: 'consul.internal:8501',
+        CONSUL_HTTP_SSL: 'true',
+        CONSUL_HTTP_TOKEN_FILE: join(dir, 'token'),
+        CONSUL_CACERT: cert,
+      }),
+    ).toEqual({
+      address: 'https://consul.internal:8501',
+      token: 'file-token',
+      caCert: readFileSync(cert, 'utf8'),
+    });
+    expect(yourConsulFromEnv({})).toBeUndefined();
+    expect(() =>
+      yourConsulFromEnv({ CONSUL_HTTP_ADDR: 'c:8500', CONSUL_CACERT: join(dir, 'nope.pem') }),
+    ).toThrow(`CONSUL_CACERT names ${join(dir, 'nope.pem')}, which does not exist`);
+    expect(() =>
+      yourConsulFromEnv({ CONSUL_HTTP_ADDR: 'c:8500', CONSUL_CACERT: join(dir, 'token') }),
+    ).toThrow(/holds no PEM certificate/);
+  });
+});
+
+describe('the local cloud with a Consul of your own (https, private CA, ACLs on)', () => {
   const token = randomUUID();
   let yours: ConsulEmulator;
+  let front: Awaited<ReturnType<typeof tlsFront>>;
   let cloud: LocalCloud | undefined;
 
   beforeAll(async () => {
     yours = await startConsulEmulator({ aclToken: token });
+    front = await tlsFront(yours.address);
     cloud = await LocalCloud.start({
       root: projectRoot,
-      consulAddress: yours.address.replace(/^http:\/\//, ''),
-      consulToken: token,
+      consul: { address: front.address, token, caCert: front.caCert },
     });
   }, 300_000);
 
   afterAll(async () => {
     await cloud?.stop();
+    await front?.close();
     await yours?.close();
     expect(survivingGroups(spawnedGroupIds.splice(0))).toEqual([]);
   });
 
-  it('runs no emulator and points the functions at it, with its token through SSM', () => {
+  it('is checked with its CA: without it, one line saying to set CONSUL_CACERT', async () => {
+    await expect(checkConsul(front.address)).rejects.toThrow(
+      /^CONSUL_HTTP_ADDR https:\/\/127\.0\.0\.1:\d+: its TLS certificate is not trusted \(.+\): set CONSUL_CACERT to the CA file that signed it$/,
+    );
+    await expect(checkConsul(front.address, front.caCert)).resolves.toBeUndefined();
+  });
+
+  it('runs no emulator and points the functions at it, with its token and CA through SSM', () => {
     expect(cloud!.services.map((s) => s.name)).not.toContain('Consul');
-    expect(cloud!.consul).toEqual({ address: yours.address, token, managed: false });
+    expect(cloud!.consul).toEqual({ address: front.address, token, caCert: front.caCert, managed: false });
   });
 
   it('a local full sync leaves alone what the deployed registrator (another account) registered', async () => {
