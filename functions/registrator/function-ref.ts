@@ -8,15 +8,14 @@ export function unqualifiedName(ref: string): string {
 }
 
 /** The function name and unqualified ARN a service's Lambda ARN belongs to. */
-/** `arn:aws:lambda:eu-west-1:123456789012:function:` for any function ARN of that account and region. */
-export function functionArnPrefix(arn: string): string | undefined {
-  const parts = arn.split(':');
-  if (parts.length < 7 || parts[2] !== 'lambda' || parts[5] !== 'function') return undefined;
-  return `${parts.slice(0, 6).join(':')}:`;
-}
-
 export function functionOfArn(arn: string): { name: string; arn: string } | undefined {
   const parts = arn.split(':');
   if (parts.length < 7 || parts[2] !== 'lambda' || parts[5] !== 'function') return undefined;
   return { name: parts[6]!, arn: parts.slice(0, 7).join(':') };
+}
+
+/** `arn:aws:lambda:eu-west-1:123456789012:function:` for any function ARN of that account and region. */
+export function functionArnPrefix(arn: string): string | undefined {
+  const fn = functionOfArn(arn);
+  return fn && fn.arn.slice(0, fn.arn.length - fn.name.length);
 }

@@ -26,6 +26,11 @@ export interface PlanInput {
   protectedFunctions: ReadonlySet<string>;
   /** Keys of desired services whose mTLS extension data is missing or due for re-issue. */
   staleExtensionData?: ReadonlySet<string>;
+  /**
+   * Managed services another registrator owns (a function of another account or region): never
+   * updated or deleted; one a function here also wants is reported as a conflict.
+   */
+  foreign?: (service: CatalogService) => boolean;
 }
 
 /**
@@ -50,13 +55,19 @@ export function planSync(input: PlanInput): SyncPlan {
       conflicts.push(`${key}: a service of this name exists without the ${MANAGED_TAG} tag; left alone`);
       continue;
     }
+    if (input.foreign?.(current)) {
+      conflicts.push(
+        `${key}: registered for ${current.lambda?.arn ?? '?'}, a function of another account or region; left alone`,
+      );
+      continue;
+    }
     const reasons = drift(service, current);
     if (input.staleExtensionData?.has(key)) reasons.push('mTLS extension data missing or near expiry');
     if (reasons.length > 0) actions.push({ action: 'update', key, service, reasons });
   }
   let withheldDeletes = 0;
   for (const [key, current] of consul.services) {
-    if (!current.managed || wanted.has(key) || !input.inScope(current)) continue;
+    if (!current.managed || wanted.has(key) || !input.inScope(current) || input.foreign?.(current)) continue;
     const owner = current.lambda?.arn ? functionOfArn(current.lambda.arn)?.arn : undefined;
     if (owner !== undefined && input.protectedFunctions.has(owner)) continue;
     if (!input.inventoryComplete) {

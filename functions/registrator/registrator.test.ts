@@ -101,6 +101,36 @@ describe('full sync (OSS)', () => {
     expect(await managedNames()).toEqual([]);
   });
 
+  it('a same-named function of another region is a conflict: the service is not moved to it', async () => {
+    h.createFunction('orders', enabled());
+    await h.sync();
+    const consul = await readConsul(h.deps.consul, h.deps.config);
+    const home = 'arn:aws:lambda:eu-west-1:123456789012:function:';
+    const plan = planSync({
+      desired: [
+        {
+          datacenter: '',
+          name: 'orders',
+          functionName: 'orders',
+          arn: `${home}orders`,
+          invocationMode: 'synchronous',
+          payloadPassthrough: false,
+        },
+      ],
+      consul,
+      inScope: () => true,
+      inventoryComplete: true,
+      protectedFunctions: new Set(),
+      foreign: (s) => !s.lambda?.arn?.startsWith(home),
+    });
+    expect(plan.actions).toEqual([]);
+    expect(plan.conflicts).toEqual([
+      expect.stringMatching(
+        /orders: registered for arn:aws:lambda:us-east-1:123456789012:function:orders, a function of another account or region; left alone$/,
+      ),
+    ]);
+  });
+
   it('dry run: plans create / update / delete per service and writes nothing', async () => {
     h.createFunction('a', enabled());
     const summary = await h.sync({ dryRun: true });

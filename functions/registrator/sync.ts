@@ -4,7 +4,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { applyPlan, type ApplyResult } from './apply';
 import { mapBounded } from './bounded';
 import type { RegistratorConfig } from './config';
-import { readConsul, serviceKey, type ConsulSnapshot } from './consul-catalog';
+import { readConsul, serviceKey, type CatalogService, type ConsulSnapshot } from './consul-catalog';
 import type { ConsulClient } from './consul-client';
 import {
   activeRoot,
@@ -33,9 +33,9 @@ export interface SyncDeps {
 export interface SyncOptions {
   dryRun: boolean;
   /**
-   * `arn:<partition>:lambda:<region>:<account>:function:`, this registrator's own functions: a full
-   * sync deletes only services pointing there (or nowhere), so registrators of other regions and
-   * accounts, or a laptop's, can share one Consul. Absent: every managed service is in scope.
+   * `arn:<partition>:lambda:<region>:<account>:function:`, this registrator's own functions: a sync
+   * updates or deletes only services pointing there (or nowhere), so registrators of other regions
+   * and accounts, or a laptop's, can share one Consul. Absent: every managed service is its own.
    */
   home?: string;
   /** Epoch ms after which no new work starts (below the function timeout). */
@@ -66,6 +66,12 @@ interface Desired {
   errors: SyncSummary['errors'];
 }
 
+/** Services whose ARN is outside `home` (see SyncOptions.home); none when there is no home. */
+const foreignTo =
+  (home: string | undefined) =>
+  (service: CatalogService): boolean =>
+    home !== undefined && service.lambda?.arn !== undefined && !service.lambda.arn.startsWith(home);
+
 /** The schedule's job: every tagged function against every managed service. */
 export async function fullSync(deps: SyncDeps, options: SyncOptions): Promise<SyncSummary> {
   const started = Date.now();
@@ -81,7 +87,8 @@ export async function fullSync(deps: SyncDeps, options: SyncOptions): Promise<Sy
   const plan = planSync({
     desired: desired.services,
     consul,
-    inScope: (s) => !options.home || !s.lambda?.arn || s.lambda.arn.startsWith(options.home),
+    inScope: () => true,
+    foreign: foreignTo(options.home),
     inventoryComplete: inventory.error === undefined,
     protectedFunctions: desired.protectedFunctions,
     staleExtensionData: stale,
@@ -123,6 +130,7 @@ export async function functionSync(
       return of !== undefined && (fn ? of.arn === fn.arn : of.name === functionName);
     },
     inventoryComplete: true,
+    foreign: foreignTo(options.home),
     protectedFunctions: desired.protectedFunctions,
     // Events are rare: re-issue the function's mTLS data on each one.
     staleExtensionData: deps.config.extensionDataPrefix

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { LOCAL_REGION } from '../local-account';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 // The tooling runs on the developer's Node (≥ 20.19); the SDK's notice about its own minimum is noise.
@@ -33,6 +34,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** `abc123.execute-api.eu-west-1.amazonaws.com` → `eu-west-1`. */
 export function regionFromHost(host: string): string | undefined {
+  // The local gateway (`npm start`) verifies signatures for the local cloud's region.
+  if (['127.0.0.1', 'localhost', '[::1]'].includes(host)) return LOCAL_REGION;
   return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1];
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../checks/test-fixtures';
-import { missingFrom, parseSmokePlan, SmokePlanError } from './smoke-plan';
+import { projectRoot, realTemplate } from '../checks/test-fixtures';
+import { checkSmokePlan, missingFrom, parseSmokePlan, SmokePlanError } from './smoke-plan';
 
 describe('events/smoke.json', () => {
   it('the repo’s plan parses, with defaults for the optional fields', () => {
@@ -11,6 +11,7 @@ describe('events/smoke.json', () => {
     expect(parseSmokePlan('{"routes":{}}')).toEqual({
       routes: {},
       functionEvents: {},
+      dryRunEvents: {},
       functionResults: {},
       rotations: [],
       registrations: [],
@@ -50,6 +51,32 @@ describe('events/smoke.json', () => {
   ])('refuses %s, naming the field', (text, message) => {
     expect(() => parseSmokePlan(text)).toThrow(SmokePlanError);
     expect(() => parseSmokePlan(text)).toThrow(message);
+  });
+});
+
+describe('events/smoke.json against the template', () => {
+  it('the repo’s plan names only functions and event files that exist', () => {
+    const plan = parseSmokePlan(readFileSync(join(projectRoot, 'events/smoke.json'), 'utf8'));
+    const functions = Object.entries(realTemplate().Resources)
+      .filter(([, r]) => r.Type === 'AWS::Serverless::Function')
+      .map(([id]) => id);
+    expect(() => checkSmokePlan(plan, projectRoot, functions)).not.toThrow();
+  });
+
+  it('names every unknown function and missing event file, in one line', () => {
+    const plan = parseSmokePlan(
+      JSON.stringify({
+        routes: {},
+        functionEvents: { HelloFunction: 'nope.json' },
+        functionResults: { HeloFunction: {} },
+        rotations: [{ secret: 's', verifyWith: 'Counter' }],
+      }),
+    );
+    expect(() => checkSmokePlan(plan, projectRoot, ['HelloFunction'])).toThrow(
+      new SmokePlanError(
+        'events/smoke.json: functionEvents.HelloFunction: nope.json is not in events/hello; functionResults: HeloFunction is not a function of template.yaml; rotations[0].verifyWith: Counter is not a function of template.yaml',
+      ),
+    );
   });
 });
 

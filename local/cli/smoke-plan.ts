@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { slsFunctionKey } from '../checks/parity-check';
 
 /**
  * events/smoke.json: what `npm start -- --smoke` sends. Read and checked before anything starts, so
@@ -10,6 +11,8 @@ export interface SmokePlan {
   routes: Record<string, SmokeRequest[]>;
   /** Per function: which file of its events/ folder to invoke it with (default: the first). */
   functionEvents: Record<string, string>;
+  /** Per function: the file to invoke it with instead against real systems (--aws, your Consul): a dry run. */
+  dryRunEvents: Record<string, string>;
   /** Per function: what its JSON result must contain (objects by key, arrays element by element). */
   functionResults: Record<string, unknown>;
   /** Secrets to rotate through RotateSecret, each with a function that must work before and after. */
@@ -57,7 +60,7 @@ export function parseSmokePlan(text: string): SmokePlan {
     return fail('is', `not valid JSON (${(e as Error).message})`);
   }
   if (!isRecord(raw)) return fail('the file', 'must be an object');
-  const known = ['routes', 'functionEvents', 'functionResults', 'rotations', 'registrations'];
+  const known = ['routes', 'functionEvents', 'dryRunEvents', 'functionResults', 'rotations', 'registrations'];
   for (const key of Object.keys(raw))
     if (!known.includes(key)) fail(`"${key}"`, `is not a field (fields: ${known.join(', ')})`);
   if (!isRecord(raw.routes)) fail('"routes"', 'must map each route key ("GET /hello") to a list of requests');
@@ -87,10 +90,49 @@ export function parseSmokePlan(text: string): SmokePlan {
   return {
     routes,
     functionEvents: strings('functionEvents'),
+    dryRunEvents: strings('dryRunEvents'),
     functionResults: functionResults as Record<string, unknown>,
     rotations: pairs('rotations', ['secret', 'verifyWith']),
     registrations: pairs('registrations', ['registrator', 'function']),
   };
+}
+
+/** A function's events/ folder: `events/<serverless key>` or its kebab-case form, if either exists. */
+export function eventsDirOf(root: string, logicalId: string): string | undefined {
+  const key = slsFunctionKey(logicalId);
+  return [key, key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]
+    .map((name) => join(root, 'events', name))
+    .find((d) => existsSync(d));
+}
+
+/**
+ * The plan against the template: every function it names exists, and every event file it names is
+ * in that function's events/ folder. One line per mistake is a SmokePlanError.
+ */
+export function checkSmokePlan(plan: SmokePlan, root: string, functionIds: string[]): void {
+  const problems: string[] = [];
+  const known = (id: string, where: string) => {
+    if (functionIds.includes(id)) return true;
+    problems.push(`${where}: ${id} is not a function of template.yaml`);
+    return false;
+  };
+  for (const field of ['functionEvents', 'dryRunEvents'] as const) {
+    for (const [id, file] of Object.entries(plan[field])) {
+      if (!known(id, field)) continue;
+      const dir = eventsDirOf(root, id);
+      if (!dir || !existsSync(join(dir, file)))
+        problems.push(
+          `${field}.${id}: ${file} is not in ${dir ? relative(root, dir) : `events/ (no folder for ${id})`}`,
+        );
+    }
+  }
+  for (const id of Object.keys(plan.functionResults)) known(id, 'functionResults');
+  plan.rotations.forEach((r, i) => known(r.verifyWith, `rotations[${i}].verifyWith`));
+  plan.registrations.forEach((r, i) => {
+    known(r.registrator, `registrations[${i}].registrator`);
+    known(r.function, `registrations[${i}].function`);
+  });
+  if (problems.length) throw new SmokePlanError(`${SMOKE_PLAN_FILE}: ${problems.join('; ')}`);
 }
 
 function request(r: unknown, where: string, fail: (where: string, what: string) => never): SmokeRequest {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient, TagResourceCommand } from '@aws-sdk/client-lambda';
 import {
@@ -7,13 +7,13 @@ import {
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { slsFunctionKey } from '../checks/parity-check';
 import type { ApiGatewayHandle } from '../cloud/api-gateway/gateway';
 import type { ApiRoute } from '../cloud/api-gateway/routes-from-template';
 import type { LocalCloud } from '../cloud/local-cloud';
 import { LOCAL_CREDENTIALS } from '../cloud/seed';
+import { LOCAL_REGION } from '../local-account';
 import { send, signRequest } from './call';
-import { missingFrom, SMOKE_PLAN_FILE, type SmokePlan, type SmokeRequest } from './smoke-plan';
+import { eventsDirOf, missingFrom, SMOKE_PLAN_FILE, type SmokePlan, type SmokeRequest } from './smoke-plan';
 
 /**
  * `npm start -- --smoke`: every route and function of the running application exercised once, as
@@ -39,26 +39,30 @@ export interface SmokeContext {
   databaseAbsent?: string;
 }
 
-/** The sample event for a function: the file events/smoke.json names, else the first in its events/ folder, else `{}`. */
-function sampleEvent(root: string, logicalId: string, plan: SmokePlan): string {
-  const key = slsFunctionKey(logicalId);
-  const dir = [key, key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]
-    .map((name) => join(root, 'events', name))
-    .find((d) => existsSync(d));
+/**
+ * The sample event for a function: against real systems its dry-run file, else the file
+ * events/smoke.json names, else the first in its events/ folder, else `{}`.
+ */
+function sampleEvent(root: string, logicalId: string, plan: SmokePlan, realSystems: boolean): string {
+  const dir = eventsDirOf(root, logicalId);
   if (!dir) return '{}';
-  const first =
+  const file =
+    (realSystems ? plan.dryRunEvents[logicalId] : undefined) ??
     plan.functionEvents[logicalId] ??
     readdirSync(dir)
       .filter((f) => f.endsWith('.json'))
       .sort()[0];
-  return first ? readFileSync(join(dir, first), 'utf8') : '{}';
+  return file ? readFileSync(join(dir, file), 'utf8') : '{}';
 }
 
 const text = (payload: Uint8Array | undefined) => Buffer.from(payload ?? []).toString('utf8');
 
-export function smokeChecks(ctx: SmokeContext): Check[] {
+/** The checks, and `dispose` for the clients they share (call it once they have run). */
+export function smokeChecks(ctx: SmokeContext): { checks: Check[]; dispose: () => void } {
   const { cloud, plan } = ctx;
-  const region = cloud.deployed?.placement.region ?? 'us-east-1';
+  // Against a stack, or a Consul of yours, functions with a dry-run event get it.
+  const realSystems = cloud.deployed !== undefined || !cloud.consul.managed;
+  const region = cloud.deployed?.placement.region ?? LOCAL_REGION;
   const lambda = new LambdaClient({
     endpoint: cloud.endpoint('lambda'),
     region,
@@ -135,14 +139,17 @@ export function smokeChecks(ctx: SmokeContext): Check[] {
       run: async () => `${SMOKE_PLAN_FILE} has requests for it, but template.yaml has no such route`,
     }));
 
-  const functionChecks = [...cloud.functions.keys()].map((id): Check => ({
-    name: `function ${id}${plan.functionEvents[id] ? ` (${plan.functionEvents[id]})` : ''}`,
-    run: async () => {
-      const { error, result } = await invoke(id, sampleEvent(ctx.root, id, plan));
-      if (error) return error;
-      return id in plan.functionResults ? missingFrom(result, plan.functionResults[id]) : undefined;
-    },
-  }));
+  const functionChecks = [...cloud.functions.keys()].map((id): Check => {
+    const file = (realSystems ? plan.dryRunEvents[id] : undefined) ?? plan.functionEvents[id];
+    return {
+      name: `function ${id}${file ? ` (${file})` : ''}`,
+      run: async () => {
+        const { error, result } = await invoke(id, sampleEvent(ctx.root, id, plan, realSystems));
+        if (error) return error;
+        return id in plan.functionResults ? missingFrom(result, plan.functionResults[id]) : undefined;
+      },
+    };
+  });
 
   const rotationChecks = plan.rotations.map((r): Check => ({
     name: `rotation ${r.secret} (RotateSecret; ${r.verifyWith} before and after)`,
@@ -165,7 +172,13 @@ export function smokeChecks(ctx: SmokeContext): Check[] {
         : {}),
     run: () => registrationRoundTrip(r, cloud, lambda, invoke),
   }));
-  return [...routeChecks, ...staleRoutes, ...functionChecks, ...rotationChecks, ...registrationChecks];
+  return {
+    checks: [...routeChecks, ...staleRoutes, ...functionChecks, ...rotationChecks, ...registrationChecks],
+    dispose: () => {
+      lambda.destroy();
+      secrets.destroy();
+    },
+  };
 }
 
 type Invoke = (id: string, payload: string) => Promise<{ error?: string; result?: unknown }>;

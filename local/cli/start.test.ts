@@ -413,7 +413,7 @@ describe('npm start', () => {
       // Nothing AWS runs is emulated or seeded by this process.
       expect(stdout).not.toMatch(/dynalite|s3rver|Secrets Manager \(|^Seeded$/m);
       expect(stdout).toMatch(/^PASS route GET \/list-admins as samples\/user-token → 403 /m);
-      expect(stdout).toMatch(/^PASS function RegistratorFunction \(full-sync-schedule\.json\)/m);
+      expect(stdout).toMatch(/^PASS function RegistratorFunction \(manual-dry-run\.json\)/m);
       // The hello function's logs were shipped to the stack's bucket, in "AWS".
       const s3 = new S3Client({
         endpoint: aws.endpoint('s3'),

@@ -13,7 +13,7 @@ import {
 } from '../cloud/consul/external-consul';
 import { LOCAL_REGION } from '../local-account';
 import { runSmoke, smokeChecks } from './smoke';
-import { readSmokePlan, SmokePlanError, type SmokePlan } from './smoke-plan';
+import { checkSmokePlan, readSmokePlan, SmokePlanError, type SmokePlan } from './smoke-plan';
 import { DeployedStackError } from '../cloud/deployed-stack';
 import { undeliveredEvents } from '../cloud/event-rules';
 import { LocalCloud } from '../cloud/local-cloud';
@@ -23,7 +23,7 @@ import { LOCAL_CREDENTIALS, parseSeedData, SeedDataError } from '../cloud/seed';
 import { FunctionConfigError } from '../sandbox/function-config';
 import { TemplateSyntaxError } from '../template/cfn-yaml';
 import { samconfigRegion, samconfigStackName } from '../template/samconfig';
-import { loadTemplate, type Template } from '../template/template';
+import { loadTemplate, resourcesOfType, type Template } from '../template/template';
 import {
   COUNTING_FUNCTION,
   DATABASE_SECRET,
@@ -63,13 +63,15 @@ class InterruptedError extends Error {
  */
 function interruption(): AbortSignal {
   const controller = new AbortController();
+  const exitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    const code = exitCodes[signal] ?? 1;
+    if (controller.signal.aborted) process.exit(code);
     say(`\n${signal}: stopping (again to exit at once)`);
-    controller.abort(new InterruptedError(signal === 'SIGINT' ? 130 : 143));
+    controller.abort(new InterruptedError(code));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP: the terminal closed; MariaDB ignores it, so without this it would outlive the session.
+  for (const signal of Object.keys(exitCodes) as NodeJS.Signals[]) process.on(signal, onSignal);
   return controller.signal;
 }
 
@@ -184,7 +186,11 @@ function printSummary(
   );
   if (database.absent) say(`\nNo database for the secret rotation: ${database.absent}`);
   if (cloud.deployed) {
-    const { name, placement, resources } = cloud.deployed;
+    const { name, placement, resources, hiddenParameters } = cloud.deployed;
+    if (hiddenParameters.length)
+      say(
+        `\nNoEcho parameters of stack ${name} (${hiddenParameters.join(', ')}): CloudFormation hides their values, so the template's defaults are used locally`,
+      );
     say(
       `\nAWS: stack ${name} in ${placement.region} (account ${placement.accountId}), ${resources.size} resource(s) of the template found; the functions use the shell's credentials`,
     );
@@ -213,7 +219,7 @@ function printSummary(
     );
   }
   say(
-    `\nLocal credentials (SigV4 for AWS_IAM routes): AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=<${LOCAL_CREDENTIALS.secretAccessKey}>`,
+    `\nLocal credentials (SigV4 for AWS_IAM routes, region ${gateway.region}): AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=<${LOCAL_CREDENTIALS.secretAccessKey}>`,
   );
   say(`API key for routes with ApiKeyRequired: x-api-key: ${apiKey}`);
 }
@@ -235,6 +241,12 @@ async function main(): Promise<number> {
   // a Consul that does not answer.
   apiRoutes(activeTemplate(template));
   const plan = args.smoke ? readSmokePlan(root) : undefined;
+  if (plan)
+    checkSmokePlan(
+      plan,
+      root,
+      resourcesOfType(activeTemplate(template), 'AWS::Serverless::Function').map(([id]) => id),
+    );
   const consul = await yourConsul(args);
   say(
     args.aws
@@ -251,10 +263,16 @@ async function main(): Promise<number> {
 
 /** CONSUL_HTTP_ADDR and the Consul CLI's other variables: a Consul of the user's own, checked to answer. */
 async function yourConsul(args: Args): Promise<YourConsul | undefined> {
-  if (args.aws && (process.env.CONSUL_HTTP_TOKEN || process.env.CONSUL_HTTP_TOKEN_FILE))
-    throw new UsageError(
-      'CONSUL_HTTP_TOKEN reaches the functions through the local Parameter Store, which --aws does not run: against a stack they read the token from the SSM parameter the stack names (ConsulHttpTokenPath); unset CONSUL_HTTP_TOKEN',
-    );
+  for (const [variable, parameter] of [
+    ['CONSUL_HTTP_TOKEN', 'ConsulHttpTokenPath'],
+    ['CONSUL_HTTP_TOKEN_FILE', 'ConsulHttpTokenPath'],
+    ['CONSUL_CACERT', 'ConsulCaCertPath'],
+  ] as const) {
+    if (args.aws && process.env[variable])
+      throw new UsageError(
+        `${variable} reaches the functions through the local Parameter Store, which --aws does not run: against a stack they read it from the SSM parameter the stack names (${parameter}); unset ${variable}`,
+      );
+  }
   const consul = yourConsulFromEnv(process.env);
   if (consul) await checkConsul(consul.address, consul.caCert);
   return consul;
@@ -298,7 +316,7 @@ async function prepareDatabase(cloud: LocalCloud, running: AppDatabase): Promise
     throw new Error(`template.yaml has no ${DATABASE_SECRET} or ${COUNTING_FUNCTION}`);
   const secrets = new SecretsManagerClient({
     endpoint: cloud.endpoint('secretsmanager'),
-    region: 'us-east-1',
+    region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
   });
   try {
@@ -362,6 +380,12 @@ async function run(startup: Startup): Promise<number> {
     await cloud.stop();
     throw e;
   }
+  if (signal.aborted) {
+    await gateway.close();
+    await cloud.stop();
+    await database.running?.stop();
+    throw signal.reason;
+  }
   printSummary(cloud, gateway, apiKey, database);
   const undelivered = cloud.deployed
     ? [
@@ -383,7 +407,7 @@ async function run(startup: Startup): Promise<number> {
   if (args.smoke) {
     say('\nSmoke checks');
     try {
-      const checks = smokeChecks({
+      const { checks, dispose } = smokeChecks({
         root,
         cloud,
         gateway,
@@ -391,8 +415,11 @@ async function run(startup: Startup): Promise<number> {
         plan: plan!,
         ...(database.absent ? { databaseAbsent: database.absent } : {}),
       });
-      const failed = await runSmoke(checks, signal, say);
-      return failed ? 1 : 0;
+      try {
+        return (await runSmoke(checks, signal, say)) ? 1 : 0;
+      } finally {
+        dispose();
+      }
     } finally {
       await stop();
     }

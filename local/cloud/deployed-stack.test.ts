@@ -66,8 +66,9 @@ function stack(overrides: Partial<StackDescription> = {}): StackDescription {
   return {
     name: 'app',
     stackId: STACK_ID,
-    status: 'UPDATE_COMPLETE',
-    parameters: {},
+    // Resources all exist while CloudFormation deletes what the last update replaced.
+    status: 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
+    parameters: { Stage: 'prod', DbPassword: '****' },
     resources: [
       { logicalId: 'ItemsTable', physicalId: TABLE, type: 'AWS::DynamoDB::Table' },
       { logicalId: 'ArchiveBucket', physicalId: BUCKET, type: 'AWS::S3::Bucket' },
@@ -147,7 +148,8 @@ afterAll(async () => {
   for (const service of aws.splice(0)) await service.close();
   await cloudformation?.close();
   await sts?.close();
-  process.env = savedEnv;
+  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+  Object.assign(process.env, savedEnv);
   expect(survivingGroups(spawnedGroupIds.splice(0))).toEqual([]);
 });
 
@@ -178,6 +180,9 @@ describe('npm start -- --aws: the local code against a deployed stack', () => {
     });
     expect(sts.actions).toEqual(['GetSessionToken']);
     expect(deployed.pseudo['AWS::StackId']).toBe(STACK_ID);
+    // A NoEcho parameter's value is hidden by DescribeStacks: the template's default stands in.
+    expect(deployed.parameters).toEqual({ Stage: 'prod' });
+    expect(deployed.hiddenParameters).toEqual(['DbPassword']);
   });
 
   it('runs the functions with the stack’s names, region and account, and no emulator but Consul', async () => {

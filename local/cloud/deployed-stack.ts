@@ -30,6 +30,8 @@ export interface DeployedStack {
   placement: Placement;
   parameters: Record<string, string>;
   pseudo: Record<string, string>;
+  /** NoEcho parameters: DescribeStacks hides their values, so the template's defaults stand in. */
+  hiddenParameters: string[];
   /** By the template's logical id. A resource the stack does not have is absent. */
   resources: Map<string, PhysicalResource>;
   /**
@@ -40,19 +42,30 @@ export interface DeployedStack {
   credentials: AwsCredentials;
 }
 
-/** Statuses in which every resource exists as the last successful deploy left it. */
-const USABLE = new Set([
+/**
+ * Statuses in which every resource exists as the last successful deploy left it (the clean-up
+ * phases only delete what that deploy replaced).
+ */
+const USABLE = [
   'CREATE_COMPLETE',
   'UPDATE_COMPLETE',
+  'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
   'UPDATE_ROLLBACK_COMPLETE',
+  'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS',
   'IMPORT_COMPLETE',
   'IMPORT_ROLLBACK_COMPLETE',
-]);
+];
+
+/** What DescribeStacks shows for a NoEcho parameter instead of its value. */
+const NO_ECHO = '****';
+
+/** Reads give up rather than hang on a network that drops packets. */
+const REQUEST_HANDLER = { connectionTimeout: 5_000, requestTimeout: 20_000 };
 
 /** Temporary credentials for the functions (see `DeployedStack.credentials`). */
 async function sessionCredentials(region: string, shell: AwsCredentials): Promise<AwsCredentials> {
   if (shell.sessionToken) return shell;
-  const sts = new STSClient({ region, credentials: shell });
+  const sts = new STSClient({ region, credentials: shell, requestHandler: REQUEST_HANDLER });
   try {
     const { Credentials: c } = await sts.send(new GetSessionTokenCommand({}));
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
@@ -159,9 +172,13 @@ function matchResources(
 export async function readDeployedStack(
   template: Template,
   stackName: string,
-  options: { region?: string } = {},
+  options: { region?: string; signal?: AbortSignal } = {},
 ): Promise<DeployedStack> {
-  const client = new CloudFormationClient(options.region ? { region: options.region } : {});
+  const client = new CloudFormationClient({
+    ...(options.region ? { region: options.region } : {}),
+    requestHandler: REQUEST_HANDLER,
+  });
+  const abortable = options.signal ? { abortSignal: options.signal } : {};
   try {
     const region = await client.config.region().catch(() => '');
     if (!region)
@@ -169,40 +186,47 @@ export async function readDeployedStack(
     const credentials = await client.config.credentials().catch((e: Error) => {
       throw new DeployedStackError(`no AWS credentials (${e.message.split('\n')[0]}): ${HOW_TO_CONFIGURE}`);
     });
-    const described = await client.send(new DescribeStacksCommand({ StackName: stackName })).catch((e) => {
-      if (e instanceof CloudFormationServiceException && /does not exist/.test(e.message))
-        throw new DeployedStackError(
-          `stack ${stackName} does not exist in ${region}: deploy it first (sam deploy --guided), or name the deployed one with --stack <name>`,
-        );
-      throw explain(e, 'CloudFormation', region, 'cloudformation:DescribeStacks');
-    });
+    const described = await client
+      .send(new DescribeStacksCommand({ StackName: stackName }), abortable)
+      .catch((e) => {
+        options.signal?.throwIfAborted();
+        if (e instanceof CloudFormationServiceException && /does not exist/.test(e.message))
+          throw new DeployedStackError(
+            `stack ${stackName} does not exist in ${region}: deploy it first (sam deploy --guided), or name the deployed one with --stack <name>`,
+          );
+        throw explain(e, 'CloudFormation', region, 'cloudformation:DescribeStacks');
+      });
     const stack = described.Stacks?.[0];
     if (!stack?.StackId || !stack.StackStatus)
       throw new DeployedStackError(`CloudFormation described no stack ${stackName} in ${region}`);
-    if (!USABLE.has(stack.StackStatus))
+    if (!USABLE.includes(stack.StackStatus))
       throw new DeployedStackError(
-        `stack ${stackName} is ${stack.StackStatus}: run against it once a deploy has completed (CREATE_COMPLETE, UPDATE_COMPLETE or UPDATE_ROLLBACK_COMPLETE)`,
+        `stack ${stackName} is ${stack.StackStatus}: run against it once a deploy has completed (${USABLE.join(', ')})`,
       );
     const placement = placementOf(stack.StackId);
     const summaries: StackResourceSummary[] = [];
     try {
-      for await (const page of paginateListStackResources({ client }, { StackName: stack.StackId })) {
+      const pages = paginateListStackResources({ client }, { StackName: stack.StackId }, abortable);
+      for await (const page of pages) {
+        options.signal?.throwIfAborted();
         summaries.push(...(page.StackResourceSummaries ?? []));
       }
     } catch (e) {
+      options.signal?.throwIfAborted();
       throw explain(e, 'CloudFormation', region, 'cloudformation:ListStackResources');
     }
+    const shown = (stack.Parameters ?? []).filter((p) => p.ParameterKey && p.ParameterValue !== NO_ECHO);
     return {
       name: stackName,
       stackId: stack.StackId,
       status: stack.StackStatus,
       placement,
       parameters: Object.fromEntries(
-        (stack.Parameters ?? []).map((p) => [
-          p.ParameterKey ?? '',
-          p.ResolvedValue ?? p.ParameterValue ?? '',
-        ]),
+        shown.map((p) => [p.ParameterKey!, p.ResolvedValue ?? p.ParameterValue ?? '']),
       ),
+      hiddenParameters: (stack.Parameters ?? [])
+        .filter((p) => p.ParameterKey && p.ParameterValue === NO_ECHO)
+        .map((p) => p.ParameterKey!),
       pseudo: {
         'AWS::AccountId': placement.accountId,
         'AWS::Region': placement.region,

@@ -192,7 +192,10 @@ export class LocalCloud {
     if (aws) {
       this.deployed = await this.step(`read stack ${aws.stackName} (CloudFormation)`, () =>
         // Every resource, whatever the conditions: the stack's parameter values decide them below.
-        readDeployedStack(template, aws.stackName, aws),
+        readDeployedStack(template, aws.stackName, {
+          ...aws,
+          ...(this.options.signal ? { signal: this.options.signal } : {}),
+        }),
       );
       const { placement } = this.deployed;
       this.registry = new FunctionRegistry({ region: placement.region, accountId: placement.accountId });
@@ -335,6 +338,7 @@ export class LocalCloud {
         ...(this.deployed
           ? {
               region: this.deployed.placement.region,
+              partition: this.deployed.placement.partition,
               accountId: this.deployed.placement.accountId,
               credentials: this.deployed.credentials,
             }

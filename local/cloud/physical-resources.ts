@@ -145,7 +145,7 @@ function describe(
     case 'AWS::SecretsManager::Secret': {
       // `Ref` is the ARN, whose random suffix Secrets Manager picks when seeding creates the secret.
       const name = named('Name');
-      return local(arn('secretsmanager', `secret:${name}`), { Id: name });
+      return local(arn('secretsmanager', `secret:${name}`));
     }
     case 'AWS::SQS::Queue':
       return local(`${endpoints.sqs ?? 'http://127.0.0.1'}/${LOCAL_ACCOUNT_ID}/${named('QueueName')}`);

@@ -191,13 +191,15 @@ const seeders: Record<string, Seeder> = {
     }
     const created = await sm.send(
       new CreateSecretCommand({
-        Name: physical.attributes.Id!,
+        // Until created, the local Ref is `arn:…:secret:<name>`, without the random suffix.
+        Name: physical.ref.slice(physical.ref.indexOf(':secret:') + ':secret:'.length),
         ...(secretString !== undefined ? { SecretString: secretString } : {}),
         ...(typeof props.Description === 'string' ? { Description: props.Description } : {}),
       }),
     );
-    // Secrets Manager picks the ARN's random suffix; `Ref` gives that ARN from now on.
+    // Secrets Manager picks the ARN's random suffix; `Ref` and `Fn::GetAtt Id` give that ARN from now on.
     physical.ref = created.ARN!;
+    physical.attributes.Id = created.ARN!;
     return generate ? 'generated value' : 'declared value';
   },
   'AWS::SecretsManager::RotationSchedule': async (_id, props, physical, { endpoints }) => {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Template } from '../template/template';
 import { adminQuery, findMariadbd, startMariaDb, type TestDatabase } from './database-servers';
 
@@ -40,17 +37,11 @@ export function noAppDatabaseReason(template: Template): string | undefined {
 
 export async function startAppDatabase(): Promise<AppDatabase> {
   const server = await startMariaDb();
-  const dir = mkdtempSync(join(tmpdir(), 'app-database-'));
-  const caFile = join(dir, 'ca.pem');
-  writeFileSync(caFile, server.caCertificate);
   return {
     server,
     parameters: { DatabaseEngine: 'mariadb', DatabaseHost: server.host, DatabasePort: String(server.port) },
-    environment: { DB_TLS_CA_FILE: caFile },
-    stop: async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    environment: { DB_TLS_CA_FILE: server.caFile },
+    stop: () => server.stop(),
   };
 }
 
@@ -82,7 +73,8 @@ export async function prepareAppDatabase(
     `CREATE DATABASE ${database}`,
     `CREATE TABLE ${database}.${identifier(table, 'table')} (id INT PRIMARY KEY)`,
     `INSERT INTO ${database}.${identifier(table, 'table')} VALUES ${Array.from({ length: ROWS }, (_, i) => `(${i + 1})`).join(', ')}`,
-    `CREATE USER ${user} IDENTIFIED BY '${secret.password.replace(/\\/g, '\\\\').replace(/'/g, "''")}' REQUIRE SSL`,
+    // The password as a value the client escapes: never part of the SQL text an error could quote.
+    { sql: `CREATE USER ${user} IDENTIFIED BY ? REQUIRE SSL`, values: [secret.password] },
     `GRANT SELECT ON ${database}.* TO ${user}`,
   ]);
   return { rows: ROWS };

@@ -21,6 +21,8 @@ export interface TestDatabase {
   adminPassword: string;
   /** The certificate that signs the server's TLS certificate (self-signed). */
   caCertificate: string;
+  /** That certificate's file, inside the server's folder (removed with it). */
+  caFile: string;
   stop(): Promise<void>;
 }
 
@@ -182,6 +184,12 @@ export async function startMariaDb(): Promise<TestDatabase> {
     const root = await mysql.createConnection({ socketPath: socket, user: 'root' });
     await root.query('CREATE USER `admin`@`%` IDENTIFIED BY ?', [ADMIN_PASSWORD]);
     await root.query('GRANT ALL PRIVILEGES ON *.* TO `admin`@`%` WITH GRANT OPTION');
+    // mariadb-install-db also made root passwordless over TCP (127.0.0.1, ::1, the host name):
+    // anyone on the machine could log in. Root stays on the socket, in this process's 0700 folder.
+    const [roots] = await root.query(
+      "SELECT User, Host FROM mysql.user WHERE User = 'root' AND Host <> 'localhost'",
+    );
+    for (const { Host } of roots as Array<{ Host: string }>) await root.query('DROP USER `root`@?', [Host]);
     await root.end();
   } catch (e) {
     await cleanup();
@@ -194,6 +202,7 @@ export async function startMariaDb(): Promise<TestDatabase> {
     adminUser: 'admin',
     adminPassword: ADMIN_PASSWORD,
     caCertificate: readFileSync(cert, 'utf8'),
+    caFile: cert,
     stop: cleanup,
   };
 }
@@ -285,6 +294,7 @@ export async function startPostgres(): Promise<TestDatabase> {
     adminUser: 'postgres',
     adminPassword: ADMIN_PASSWORD,
     caCertificate: readFileSync(cert, 'utf8'),
+    caFile: cert,
     stop: cleanup,
   };
 }
@@ -299,7 +309,10 @@ function serviceAccount(): { uid: number; gid: number } {
 }
 
 /** Runs SQL as the server's superuser (test setup: the application user, its table, its rows). */
-export async function adminQuery(db: TestDatabase, statements: string[]): Promise<void> {
+/** A statement, or (MariaDB) one with `?` placeholders and their values, escaped by the client. */
+export type AdminStatement = string | { sql: string; values: unknown[] };
+
+export async function adminQuery(db: TestDatabase, statements: AdminStatement[]): Promise<void> {
   if (db.engine === 'mariadb') {
     const c = await mysql.createConnection({
       host: db.host,
@@ -308,7 +321,7 @@ export async function adminQuery(db: TestDatabase, statements: string[]): Promis
       password: db.adminPassword,
     });
     try {
-      for (const s of statements) await c.query(s);
+      for (const s of statements) await (typeof s === 'string' ? c.query(s) : c.query(s.sql, s.values));
     } finally {
       await c.end();
     }
@@ -322,7 +335,11 @@ export async function adminQuery(db: TestDatabase, statements: string[]): Promis
     });
     await c.connect();
     try {
-      for (const s of statements) await c.query(s);
+      for (const s of statements) {
+        if (typeof s !== 'string')
+          throw new Error('adminQuery: placeholders are for MariaDB statements only');
+        await c.query(s);
+      }
     } finally {
       await c.end();
     }

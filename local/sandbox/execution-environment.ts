@@ -52,6 +52,8 @@ export interface SandboxOptions {
   freeze?: boolean;
   initTimeoutMs?: number;
   region?: string;
+  /** `aws`, `aws-cn`, `aws-us-gov`: the partition of the function's ARN. */
+  partition?: string;
   accountId?: string;
   /** The role's credentials Lambda would give; long-term keys (no session token) are passed as they are. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
@@ -573,7 +575,7 @@ export class ExecutionEnvironment {
     const request: InvokeRequest = {
       requestId: options.requestId ?? randomUUID(),
       deadlineMs: Date.now() + timeoutMs,
-      invokedFunctionArn: `arn:aws:lambda:${this.options.region ?? 'us-east-1'}:${this.ctx.identity.accountId}:function:${this.config.functionName}`,
+      invokedFunctionArn: `arn:${this.options.partition ?? 'aws'}:lambda:${this.options.region ?? 'us-east-1'}:${this.ctx.identity.accountId}:function:${this.config.functionName}`,
       traceId: traceId(),
       ...(options.clientContext ? { clientContext: options.clientContext } : {}),
       payload,
