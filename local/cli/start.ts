@@ -261,16 +261,17 @@ async function main(): Promise<number> {
   }
 }
 
-/** CONSUL_HTTP_ADDR and the Consul CLI's other variables: a Consul of the user's own, checked to answer. */
+/**
+ * CONSUL_HTTP_ADDR and the Consul CLI's other variables: a Consul of the user's own, checked to
+ * answer (with CONSUL_CACERT for https). Against a stack the functions read token and CA from the
+ * SSM parameters the stack names (ConsulHttpTokenPath, ConsulCaCertPath), so a token given here
+ * could not reach them.
+ */
 async function yourConsul(args: Args): Promise<YourConsul | undefined> {
-  for (const [variable, parameter] of [
-    ['CONSUL_HTTP_TOKEN', 'ConsulHttpTokenPath'],
-    ['CONSUL_HTTP_TOKEN_FILE', 'ConsulHttpTokenPath'],
-    ['CONSUL_CACERT', 'ConsulCaCertPath'],
-  ] as const) {
+  for (const variable of ['CONSUL_HTTP_TOKEN', 'CONSUL_HTTP_TOKEN_FILE'] as const) {
     if (args.aws && process.env[variable])
       throw new UsageError(
-        `${variable} reaches the functions through the local Parameter Store, which --aws does not run: against a stack they read it from the SSM parameter the stack names (${parameter}); unset ${variable}`,
+        `${variable} reaches the functions through the local Parameter Store, which --aws does not run: against a stack they read it from the SSM parameter the stack names (ConsulHttpTokenPath); unset ${variable}`,
       );
   }
   const consul = yourConsulFromEnv(process.env);
