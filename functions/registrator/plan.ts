@@ -9,7 +9,7 @@ export type PlanAction =
 
 export interface SyncPlan {
   actions: PlanAction[];
-  /** Services left alone because an unmanaged service of the same name exists. */
+  /** Services left alone: an unmanaged one of the same name exists, or another registrator's. */
   conflicts: string[];
   /** Deletes not planned because the Lambda inventory was incomplete. */
   withheldDeletes: number;

@@ -56,7 +56,7 @@ export interface RegistratorHarness {
   createFunction(name: string, tags?: Record<string, string>): string;
   /** A full sync, by default as the harness account's registrator in its region would run it. */
   sync(options?: { dryRun?: boolean; deadlineMs?: number; home?: string }): Promise<SyncSummary>;
-  syncFunction(name: string, options?: { dryRun?: boolean }): Promise<SyncSummary>;
+  syncFunction(name: string, options?: { dryRun?: boolean; home?: string }): Promise<SyncSummary>;
   /** Consul's HTTP API as the management token sees it. */
   consulGet<T>(path: string): Promise<{ status: number; body: T }>;
   close(): Promise<void>;
@@ -121,7 +121,11 @@ export async function registratorHarness(options: HarnessOptions = {}): Promise<
         home: o.home ?? `arn:aws:lambda:${REGION}:${ACCOUNT}:function:`,
       }),
     syncFunction: (name, o = {}) =>
-      functionSync(deps, name, { dryRun: o.dryRun ?? false, deadlineMs: farFuture() }),
+      functionSync(deps, name, {
+        dryRun: o.dryRun ?? false,
+        deadlineMs: farFuture(),
+        home: o.home ?? `arn:aws:lambda:${REGION}:${ACCOUNT}:function:`,
+      }),
     async consulGet<T>(path: string) {
       const res = await fetch(`${consul.address}${path}`, {
         headers: { 'X-Consul-Token': MANAGEMENT_TOKEN },

@@ -4,7 +4,7 @@ import { lambdaExtensionOf } from '../../local/cloud/consul/consul-api';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { LOCAL_CREDENTIALS } from '../../local/cloud/seed';
 import { ConsulClient } from './consul-client';
-import { fullSync } from './sync';
+import { foreignTo, fullSync } from './sync';
 import { applyPlan } from './apply';
 import { readConsul } from './consul-catalog';
 import { planSync } from './plan';
@@ -101,6 +101,21 @@ describe('full sync (OSS)', () => {
     expect(await managedNames()).toEqual([]);
   });
 
+  it('an event for a same-named function deleted in another region leaves this one’s service alone', async () => {
+    h.createFunction('orders', enabled());
+    await h.sync();
+    h.registry.deleteFunction('orders');
+    // The eu-west-1 registrator hears of its own `orders` being deleted…
+    const elsewhere = await h.syncFunction('orders', {
+      home: 'arn:aws:lambda:eu-west-1:123456789012:function:',
+    });
+    expect(elsewhere.plan).toMatchObject({ delete: 0 });
+    expect(await managedNames()).toEqual(['orders']);
+    // …this region's registrator, of this one.
+    expect((await h.syncFunction('orders')).plan).toMatchObject({ delete: 1 });
+    expect(await managedNames()).toEqual([]);
+  });
+
   it('a same-named function of another region is a conflict: the service is not moved to it', async () => {
     h.createFunction('orders', enabled());
     await h.sync();
@@ -121,7 +136,7 @@ describe('full sync (OSS)', () => {
       inScope: () => true,
       inventoryComplete: true,
       protectedFunctions: new Set(),
-      foreign: (s) => !s.lambda?.arn?.startsWith(home),
+      foreign: foreignTo(home),
     });
     expect(plan.actions).toEqual([]);
     expect(plan.conflicts).toEqual([

@@ -67,7 +67,7 @@ interface Desired {
 }
 
 /** Services whose ARN is outside `home` (see SyncOptions.home); none when there is no home. */
-const foreignTo =
+export const foreignTo =
   (home: string | undefined) =>
   (service: CatalogService): boolean =>
     home !== undefined && service.lambda?.arn !== undefined && !service.lambda.arn.startsWith(home);

@@ -133,9 +133,10 @@ describe('npm run call', () => {
       'eu-central-1',
     );
     expect(regionFromHost('abc.execute-api.us-west-2.amazonaws.com')).toBe('us-west-2');
-    // The local gateway's region, whatever the shell's (it refuses other scopes, as execute-api does).
+    // The local gateway's region when the shell names none (it refuses other scopes, as execute-api does).
+    expect(parseCallArgs(['http://127.0.0.1:3000/iam-echo'], {}).region).toBe('us-east-1');
     expect(parseCallArgs(['http://127.0.0.1:3000/iam-echo'], { AWS_REGION: 'eu-west-1' }).region).toBe(
-      'us-east-1',
+      'eu-west-1',
     );
     expect(parseCallArgs(['https://h.example/x', '--data', '{}'], env).method).toBe('POST');
   });

@@ -34,8 +34,6 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** `abc123.execute-api.eu-west-1.amazonaws.com` → `eu-west-1`. */
 export function regionFromHost(host: string): string | undefined {
-  // The local gateway (`npm start`) verifies signatures for the local cloud's region.
-  if (['127.0.0.1', 'localhost', '[::1]'].includes(host)) return LOCAL_REGION;
   return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1];
 }
 
@@ -104,7 +102,13 @@ export function parseCallArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
   if (!METHODS.has(method)) throw new UsageError(`--method must be one of ${[...METHODS].join(', ')}`);
   if (body !== undefined && (method === 'GET' || method === 'HEAD'))
     throw new UsageError(`a ${method} request carries no body; add --method POST`);
-  const region = values.region ?? regionFromHost(url.hostname) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const region =
+    values.region ??
+    regionFromHost(url.hostname) ??
+    env.AWS_REGION ??
+    env.AWS_DEFAULT_REGION ??
+    // The local gateway (`npm start`) verifies signatures for the local cloud's region.
+    (LOOPBACK.has(url.hostname) ? LOCAL_REGION : undefined);
   if (!region) throw new UsageError('no region: the URL names none; pass --region or set AWS_REGION');
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new UsageError(`--region "${region}" is not a region`);
   const headers = Object.fromEntries((values.header ?? []).map(parseHeader));

@@ -57,7 +57,7 @@ class InterruptedError extends Error {
 }
 
 /**
- * Ctrl-C (or SIGTERM), from the first moment: the first one stops start-up after the step under way
+ * Ctrl-C (or SIGTERM, or SIGHUP when the terminal closes), from the first moment: the first one stops start-up after the step under way
  * (or the smoke after its current check) and then everything that was started, in order; a second
  * one exits at once, and the sandbox's exit hook kills the environments' process groups.
  */
@@ -67,7 +67,8 @@ function interruption(): AbortSignal {
   const onSignal = (signal: NodeJS.Signals) => {
     const code = exitCodes[signal] ?? 1;
     if (controller.signal.aborted) process.exit(code);
-    say(`\n${signal}: stopping (again to exit at once)`);
+    // After a hang-up the terminal is gone: nothing to say, and writing to it would fail.
+    if (signal !== 'SIGHUP') say(`\n${signal}: stopping (again to exit at once)`);
     controller.abort(new InterruptedError(code));
   };
   // SIGHUP: the terminal closed; MariaDB ignores it, so without this it would outlive the session.
@@ -245,7 +246,8 @@ async function main(): Promise<number> {
     checkSmokePlan(
       plan,
       root,
-      resourcesOfType(activeTemplate(template), 'AWS::Serverless::Function').map(([id]) => id),
+      // Every function, whatever the conditions: parameters (the stack's, the database's) decide later.
+      resourcesOfType(template, 'AWS::Serverless::Function').map(([id]) => id),
     );
   const consul = await yourConsul(args);
   say(

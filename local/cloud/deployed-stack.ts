@@ -63,15 +63,23 @@ const NO_ECHO = '****';
 const REQUEST_HANDLER = { connectionTimeout: 5_000, requestTimeout: 20_000 };
 
 /** Temporary credentials for the functions (see `DeployedStack.credentials`). */
-async function sessionCredentials(region: string, shell: AwsCredentials): Promise<AwsCredentials> {
+async function sessionCredentials(
+  region: string,
+  shell: AwsCredentials,
+  signal: AbortSignal | undefined,
+): Promise<AwsCredentials> {
   if (shell.sessionToken) return shell;
   const sts = new STSClient({ region, credentials: shell, requestHandler: REQUEST_HANDLER });
   try {
-    const { Credentials: c } = await sts.send(new GetSessionTokenCommand({}));
+    const { Credentials: c } = await sts.send(
+      new GetSessionTokenCommand({}),
+      signal ? { abortSignal: signal } : {},
+    );
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
       throw new Error('STS returned no credentials');
     return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
   } catch (e) {
+    signal?.throwIfAborted();
     const explained = explain(e, 'STS', region, 'sts:GetSessionToken');
     throw explained instanceof DeployedStackError
       ? explained
@@ -236,11 +244,15 @@ export async function readDeployedStack(
         'AWS::StackId': stack.StackId,
       },
       resources: matchResources(template, summaries, placement),
-      credentials: await sessionCredentials(region, {
-        accessKeyId: credentials.accessKeyId,
-        secretAccessKey: credentials.secretAccessKey,
-        ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
-      }),
+      credentials: await sessionCredentials(
+        region,
+        {
+          accessKeyId: credentials.accessKeyId,
+          secretAccessKey: credentials.secretAccessKey,
+          ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
+        },
+        options.signal,
+      ),
     };
   } finally {
     client.destroy();

@@ -198,7 +198,11 @@ export class LocalCloud {
         }),
       );
       const { placement } = this.deployed;
-      this.registry = new FunctionRegistry({ region: placement.region, accountId: placement.accountId });
+      this.registry = new FunctionRegistry({
+        region: placement.region,
+        partition: placement.partition,
+        accountId: placement.accountId,
+      });
     }
     // The deployed stack's parameter values decide its conditions, as they did when it was deployed.
     const parameters = this.deployed?.parameters ?? this.options.parameters;

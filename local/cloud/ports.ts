@@ -7,7 +7,7 @@ export function portError(e: unknown, port: number, flag: string): unknown {
   const { code, syscall, port: failed } = e as NodeJS.ErrnoException & { port?: number };
   // Only a listen on that very port: a spawn's EACCES, or another port, is someone else's problem.
   if ((code !== 'EADDRINUSE' && code !== 'EACCES') || syscall !== 'listen') return e;
-  if (failed !== undefined && port !== 0 && failed !== port) return e;
+  if (failed !== undefined && failed !== port) return e;
   return new PortInUseError(
     code === 'EADDRINUSE'
       ? `port ${port} is already in use on 127.0.0.1; choose another with ${flag} <port>`

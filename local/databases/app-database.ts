@@ -73,7 +73,7 @@ export async function prepareAppDatabase(
     `CREATE DATABASE ${database}`,
     `CREATE TABLE ${database}.${identifier(table, 'table')} (id INT PRIMARY KEY)`,
     `INSERT INTO ${database}.${identifier(table, 'table')} VALUES ${Array.from({ length: ROWS }, (_, i) => `(${i + 1})`).join(', ')}`,
-    // The password as a value the client escapes: never part of the SQL text an error could quote.
+    // The password as a value the client escapes (adminQuery drops the SQL an error would carry).
     { sql: `CREATE USER ${user} IDENTIFIED BY ? REQUIRE SSL`, values: [secret.password] },
     `GRANT SELECT ON ${database}.* TO ${user}`,
   ]);

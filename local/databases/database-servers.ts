@@ -308,11 +308,13 @@ function serviceAccount(): { uid: number; gid: number } {
   throw new Error('Postgres refuses to run as root and neither a postgres nor a nobody account exists');
 }
 
-/** Runs SQL as the server's superuser (test setup: the application user, its table, its rows). */
 /** A statement, or (MariaDB) one with `?` placeholders and their values, escaped by the client. */
 export type AdminStatement = string | { sql: string; values: unknown[] };
 
+/** Runs SQL as the server's superuser (setup: the application user, its table, its rows). */
 export async function adminQuery(db: TestDatabase, statements: AdminStatement[]): Promise<void> {
+  if (db.engine !== 'mariadb' && statements.some((s) => typeof s !== 'string'))
+    throw new Error('adminQuery: placeholders are for MariaDB statements only');
   if (db.engine === 'mariadb') {
     const c = await mysql.createConnection({
       host: db.host,
@@ -321,7 +323,15 @@ export async function adminQuery(db: TestDatabase, statements: AdminStatement[])
       password: db.adminPassword,
     });
     try {
-      for (const s of statements) await (typeof s === 'string' ? c.query(s) : c.query(s.sql, s.values));
+      for (const s of statements) {
+        if (typeof s === 'string') await c.query(s);
+        else
+          // mysql2 copies the SQL, values substituted, onto its errors: never let a value be printed.
+          await c.query(s.sql, s.values).catch((e: Error & { sql?: string }) => {
+            delete e.sql;
+            throw e;
+          });
+      }
     } finally {
       await c.end();
     }
@@ -335,11 +345,7 @@ export async function adminQuery(db: TestDatabase, statements: AdminStatement[])
     });
     await c.connect();
     try {
-      for (const s of statements) {
-        if (typeof s !== 'string')
-          throw new Error('adminQuery: placeholders are for MariaDB statements only');
-        await c.query(s);
-      }
+      for (const s of statements) await c.query(s as string);
     } finally {
       await c.end();
     }

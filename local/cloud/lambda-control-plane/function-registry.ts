@@ -180,6 +180,8 @@ export interface InvocationTarget {
 
 export interface RegistryOptions {
   region?: string;
+  /** `aws` (default), `aws-cn`, `aws-us-gov`: the partition of every ARN. */
+  partition?: string;
   accountId?: string;
   /** Clock for LastModified and event times. */
   now?: () => Date;
@@ -324,6 +326,7 @@ const versionKey = (version: string) => (version === LATEST ? '0' : `1${version.
 
 export class FunctionRegistry {
   readonly region: string;
+  readonly partition: string;
   readonly accountId: string;
   private readonly functions = new Map<string, FunctionRecord>();
   private readonly listeners = new Set<(event: LambdaApiCallEvent) => void>();
@@ -332,6 +335,7 @@ export class FunctionRegistry {
 
   constructor(options: RegistryOptions = {}) {
     this.region = options.region ?? 'us-east-1';
+    this.partition = options.partition ?? 'aws';
     this.accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
     this.now = options.now ?? (() => new Date());
     this.recordFailedCalls = options.recordFailedCalls ?? true;
@@ -344,7 +348,7 @@ export class FunctionRegistry {
   }
 
   functionArn(name: string, qualifier?: string, accountId = this.accountId): string {
-    return `arn:aws:lambda:${this.region}:${accountId}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
+    return `arn:${this.partition}:lambda:${this.region}:${accountId}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
   }
 
   get size(): number {
@@ -874,7 +878,7 @@ export class FunctionRegistry {
       userIdentity: {
         type: 'IAMUser',
         principalId: accessKeyId,
-        arn: `arn:aws:iam::${this.accountId}:user/local`,
+        arn: `arn:${this.partition}:iam::${this.accountId}:user/local`,
         accountId: this.accountId,
         accessKeyId,
       },
