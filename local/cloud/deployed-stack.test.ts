@@ -250,6 +250,28 @@ describe('npm start -- --aws: the local code against a deployed stack', () => {
     }
   }, 60_000);
 
+  it('renews the functions’ session before it expires, and only then', async () => {
+    const template = loadTemplate(join(root, 'template.yaml'));
+    const deployed = await readDeployedStack(template, 'app');
+    // Sessions of 12 hours: the same one for every new environment.
+    const calls = sts.actions.length;
+    expect((await deployed.freshCredentials()).sessionToken).toBe(deployed.credentials.sessionToken);
+    expect(sts.actions.length).toBe(calls);
+    // Sessions of 2 minutes, inside the renewal margin: a new one each time.
+    const short = await startStsApi(SANDBOX_CREDENTIALS, { lifetimeSeconds: 120 });
+    const endpoint = process.env.AWS_ENDPOINT_URL_STS;
+    process.env.AWS_ENDPOINT_URL_STS = short.endpoint;
+    try {
+      const renewing = await readDeployedStack(template, 'app');
+      const next = await renewing.freshCredentials();
+      expect(next.sessionToken).not.toBe(renewing.credentials.sessionToken);
+      expect(short.actions).toEqual(['GetSessionToken', 'GetSessionToken']);
+    } finally {
+      process.env.AWS_ENDPOINT_URL_STS = endpoint;
+      await short.close();
+    }
+  });
+
   it('gives the functions the shell’s temporary credentials as they are', async () => {
     const template = loadTemplate(join(root, 'template.yaml'));
     process.env.AWS_SESSION_TOKEN = 'shell-session-token';

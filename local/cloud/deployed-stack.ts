@@ -6,6 +6,8 @@ import {
   type StackResourceSummary,
 } from '@aws-sdk/client-cloudformation';
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Template } from '../template/template';
 import { resourceFromPhysicalId, type PhysicalResource, type Placement } from './physical-resources';
 
@@ -40,7 +42,16 @@ export interface DeployedStack {
    * a function (Lambda's are always temporary, and the cache extension's handshake needs the token).
    */
   credentials: AwsCredentials;
+  /**
+   * The same, fresh, for each new execution environment (as Lambda gives each its role's): the
+   * shell's as the SDK refreshes them (SSO, assumed roles), a session for long-term keys re-issued
+   * before it expires.
+   */
+  freshCredentials: () => Promise<AwsCredentials>;
 }
+
+/** A session is re-issued when less than this is left of it. */
+const SESSION_MARGIN_MS = 5 * 60_000;
 
 /**
  * Statuses in which every resource exists as the last successful deploy left it (the clean-up
@@ -67,8 +78,7 @@ async function sessionCredentials(
   region: string,
   shell: AwsCredentials,
   signal: AbortSignal | undefined,
-): Promise<AwsCredentials> {
-  if (shell.sessionToken) return shell;
+): Promise<{ credentials: AwsCredentials; expiresAt: number }> {
   const sts = new STSClient({ region, credentials: shell, requestHandler: REQUEST_HANDLER });
   try {
     const { Credentials: c } = await sts.send(
@@ -77,7 +87,14 @@ async function sessionCredentials(
     );
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
       throw new Error('STS returned no credentials');
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+    return {
+      credentials: {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+      },
+      expiresAt: c.Expiration?.getTime() ?? Date.now() + 3_600_000,
+    };
   } catch (e) {
     signal?.throwIfAborted();
     const explained = explain(e, 'STS', region, 'sts:GetSessionToken');
@@ -132,6 +149,24 @@ function explain(e: unknown, service: string, region: string, permission: string
   return e;
 }
 
+/** Credentials for the functions from the shell's provider: see `DeployedStack.freshCredentials`. */
+function functionCredentials(
+  region: string,
+  shell: () => Promise<AwsCredentialIdentity>,
+  signal: AbortSignal | undefined,
+): () => Promise<AwsCredentials> {
+  let session: { forKey: string; credentials: AwsCredentials; expiresAt: number } | undefined;
+  return async () => {
+    const { accessKeyId, secretAccessKey, sessionToken } = await shell();
+    if (sessionToken) return { accessKeyId, secretAccessKey, sessionToken };
+    if (session?.forKey !== accessKeyId || session.expiresAt - Date.now() < SESSION_MARGIN_MS) {
+      const issued = await sessionCredentials(region, { accessKeyId, secretAccessKey }, signal);
+      session = { forKey: accessKeyId, ...issued };
+    }
+    return session.credentials;
+  };
+}
+
 const HOW_TO_CONFIGURE = 'configure the shell as for the AWS CLI (aws configure, aws sso login, AWS_PROFILE)';
 
 /** `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>` */
@@ -182,8 +217,11 @@ export async function readDeployedStack(
   stackName: string,
   options: { region?: string; signal?: AbortSignal } = {},
 ): Promise<DeployedStack> {
+  // The shell's credentials as the AWS CLI finds them, refreshed by the SDK when they expire.
+  const shell = defaultProvider();
   const client = new CloudFormationClient({
     ...(options.region ? { region: options.region } : {}),
+    credentials: shell,
     requestHandler: REQUEST_HANDLER,
   });
   const abortable = options.signal ? { abortSignal: options.signal } : {};
@@ -191,9 +229,10 @@ export async function readDeployedStack(
     const region = await client.config.region().catch(() => '');
     if (!region)
       throw new DeployedStackError(`no AWS region: pass --region, set AWS_REGION, or ${HOW_TO_CONFIGURE}`);
-    const credentials = await client.config.credentials().catch((e: Error) => {
+    await shell().catch((e: Error) => {
       throw new DeployedStackError(`no AWS credentials (${e.message.split('\n')[0]}): ${HOW_TO_CONFIGURE}`);
     });
+    const freshCredentials = functionCredentials(region, shell, options.signal);
     const described = await client
       .send(new DescribeStacksCommand({ StackName: stackName }), abortable)
       .catch((e) => {
@@ -244,15 +283,8 @@ export async function readDeployedStack(
         'AWS::StackId': stack.StackId,
       },
       resources: matchResources(template, summaries, placement),
-      credentials: await sessionCredentials(
-        region,
-        {
-          accessKeyId: credentials.accessKeyId,
-          secretAccessKey: credentials.secretAccessKey,
-          ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
-        },
-        options.signal,
-      ),
+      credentials: await freshCredentials(),
+      freshCredentials,
     };
   } finally {
     client.destroy();

@@ -344,7 +344,7 @@ export class LocalCloud {
               region: this.deployed.placement.region,
               partition: this.deployed.placement.partition,
               accountId: this.deployed.placement.accountId,
-              credentials: this.deployed.credentials,
+              credentials: this.deployed.freshCredentials,
             }
           : {}),
         extraEnv,

@@ -38,6 +38,12 @@ import { parseSubscription } from './telemetry-subscription';
 import { TelemetryDispatcher } from './telemetry-dispatcher';
 import type { TelemetryEvent } from './telemetry-types';
 
+export interface SandboxCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
 export interface SandboxOptions {
   /** Node.js of the function's runtime version (see node-runtime.ts). */
   nodePath: string;
@@ -55,8 +61,11 @@ export interface SandboxOptions {
   /** `aws`, `aws-cn`, `aws-us-gov`: the partition of the function's ARN. */
   partition?: string;
   accountId?: string;
-  /** The role's credentials Lambda would give; long-term keys (no session token) are passed as they are. */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /**
+   * The role's credentials Lambda would give, or where to get them for each new environment (they
+   * may have been refreshed since the last one started).
+   */
+  credentials?: SandboxCredentials | (() => Promise<SandboxCredentials>);
   /** Added to the function's environment (e.g. AWS_ENDPOINT_URL_* of the local cloud). */
   extraEnv?: Record<string, string>;
   /**
@@ -170,11 +179,15 @@ export class ExecutionEnvironment {
     private readonly server: http.Server,
     readonly apiAddress: string,
     private readonly ctx: ApiContext,
+    private readonly credentials: SandboxCredentials | undefined,
   ) {
-    this.sessionToken = options.credentials?.sessionToken ?? randomBytes(24).toString('base64url');
+    this.sessionToken = credentials?.sessionToken ?? randomBytes(24).toString('base64url');
   }
 
   static async create(config: FunctionConfig, options: SandboxOptions): Promise<ExecutionEnvironment> {
+    // First, so a provider that fails leaves nothing started.
+    const credentials =
+      typeof options.credentials === 'function' ? await options.credentials() : options.credentials;
     // The handlers reach the environment through this reference, set once it exists.
     const self: { env?: ExecutionEnvironment } = {};
     const ctx: ApiContext = {
@@ -192,7 +205,7 @@ export class ExecutionEnvironment {
       [...runtimeRoutes, ...extensionRoutes, ...telemetryRoutes],
       ctx,
     );
-    self.env = new ExecutionEnvironment(config, options, server, address, ctx);
+    self.env = new ExecutionEnvironment(config, options, server, address, ctx, credentials);
     return self.env;
   }
 
@@ -248,7 +261,7 @@ export class ExecutionEnvironment {
   private runtimeEnv(): Record<string, string> {
     const c = this.config;
     const region = this.options.region ?? 'us-east-1';
-    const creds = this.options.credentials ?? { ...SANDBOX_CREDENTIALS, sessionToken: this.sessionToken };
+    const creds = this.credentials ?? { ...SANDBOX_CREDENTIALS, sessionToken: this.sessionToken };
     const { opt, taskRoot } = this.running!.paths;
     const nodeBin = dirname(this.options.nodePath);
     const major = c.runtime.replace(/^nodejs(\d+).*$/, '$1');

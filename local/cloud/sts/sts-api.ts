@@ -7,12 +7,16 @@ import { startQueryServer, xmlElement, type QueryServer } from '../aws-query-pro
  * which key pair the session uses (a test double's services know only theirs); any other action is
  * InvalidAction.
  */
-export function startStsApi(issue: { accessKeyId: string; secretAccessKey: string }): Promise<QueryServer> {
+export function startStsApi(
+  issue: { accessKeyId: string; secretAccessKey: string },
+  options: { lifetimeSeconds?: number } = {},
+): Promise<QueryServer> {
   return startQueryServer({
     namespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
     actions: {
       GetSessionToken: (form) => {
-        const seconds = Number(form.get('DurationSeconds') ?? 43_200);
+        // GetSessionToken's default is 12 hours; tests ask for short sessions to see them renewed.
+        const seconds = options.lifetimeSeconds ?? Number(form.get('DurationSeconds') ?? 43_200);
         return (
           '<Credentials>' +
           xmlElement('AccessKeyId', issue.accessKeyId) +
