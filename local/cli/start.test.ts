@@ -53,6 +53,9 @@ function deployedStackOf(cloud: LocalCloud, name: string): StackDescription {
 
 const run = promisify(execFile);
 
+/** `npm start`'s command line, without npm: node, tsx, start.ts. */
+const START = [join(projectRoot, 'node_modules/tsx/dist/cli.mjs'), join(projectRoot, 'local/cli/start.ts')];
+
 async function start(
   cwd: string,
   ...args: string[]
@@ -67,15 +70,11 @@ async function startWith(
   ...args: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [join(projectRoot, 'node_modules/tsx/dist/cli.mjs'), join(projectRoot, 'local/cli/start.ts'), ...args],
-      {
-        cwd,
-        timeout: 240_000,
-        env: { ...process.env, ...env },
-      },
-    );
+    const { stdout, stderr } = await run(process.execPath, [...START, ...args], {
+      cwd,
+      timeout: 240_000,
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -111,11 +110,7 @@ function mariadbOn(port: string): string[] {
 
 /** `npm start` in the background: its output so far, a wait for a line, its exit code. */
 function startInBackground(...args: string[]) {
-  const child = spawn(
-    process.execPath,
-    [join(projectRoot, 'node_modules/tsx/dist/cli.mjs'), join(projectRoot, 'local/cli/start.ts'), ...args],
-    { cwd: projectRoot },
-  );
+  const child = spawn(process.execPath, [...START, ...args], { cwd: projectRoot });
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (c: Buffer) => (out.stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out.stderr += c.toString()));

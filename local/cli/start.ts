@@ -383,10 +383,15 @@ async function run(startup: Startup): Promise<number> {
     await cloud.stop();
     throw e;
   }
-  if (signal.aborted) {
+  const stop = async () => {
+    say('\nStopping: every environment through SHUTDOWN, then the services');
     await gateway.close();
     await cloud.stop();
     await database.running?.stop();
+    say('stopped');
+  };
+  if (signal.aborted) {
+    await stop();
     throw signal.reason;
   }
   printSummary(cloud, gateway, apiKey, database);
@@ -400,13 +405,6 @@ async function run(startup: Startup): Promise<number> {
     for (const line of undelivered) say(`  ! ${line}`);
   }
 
-  const stop = async () => {
-    say('\nStopping: every environment through SHUTDOWN, then the services');
-    await gateway.close();
-    await cloud.stop();
-    await database.running?.stop();
-    say('stopped');
-  };
   if (args.smoke) {
     say('\nSmoke checks');
     try {

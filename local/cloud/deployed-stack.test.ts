@@ -57,6 +57,23 @@ function shell(endpoints: Record<string, string>): void {
   });
 }
 
+/** Runs `work` with these shell variables changed (undefined: unset), then puts them back. */
+async function withShell<T>(vars: Record<string, string | undefined>, work: () => Promise<T>): Promise<T> {
+  const set = (values: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  const before = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
+  set(vars);
+  try {
+    return await work();
+  } finally {
+    set(before);
+  }
+}
+
 function stack(overrides: Partial<StackDescription> = {}): StackDescription {
   const fn = (id: string, physicalId = `app-${id}-${id.length}x9Z`) => ({
     logicalId: id,
@@ -228,26 +245,18 @@ describe('npm start -- --aws: the local code against a deployed stack', () => {
 
   it('says what to do when CloudFormation refuses the credentials or cannot be reached', async () => {
     const template = loadTemplate(join(root, 'template.yaml'));
-    const key = process.env.AWS_ACCESS_KEY_ID;
-    process.env.AWS_ACCESS_KEY_ID = 'AKIAEXPIREDORUNKNOWN';
-    try {
-      await expect(readDeployedStack(template, 'app')).rejects.toThrow(
+    await withShell({ AWS_ACCESS_KEY_ID: 'AKIAEXPIREDORUNKNOWN' }, () =>
+      expect(readDeployedStack(template, 'app')).rejects.toThrow(
         new DeployedStackError(
           "CloudFormation refused the shell's AWS credentials (InvalidClientTokenId: The security token included in the request is invalid.): refresh them (aws sso login) or check AWS_PROFILE",
         ),
-      );
-    } finally {
-      process.env.AWS_ACCESS_KEY_ID = key;
-    }
-    const endpoint = process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
-    process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = `http://127.0.0.1:${await freePort()}`;
-    try {
-      await expect(readDeployedStack(template, 'app')).rejects.toThrow(
+      ),
+    );
+    await withShell({ AWS_ENDPOINT_URL_CLOUDFORMATION: `http://127.0.0.1:${await freePort()}` }, () =>
+      expect(readDeployedStack(template, 'app')).rejects.toThrow(
         /^CloudFormation in eu-west-1 could not be reached \(ECONNREFUSED\)/,
-      );
-    } finally {
-      process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = endpoint;
-    }
+      ),
+    );
   }, 60_000);
 
   it('renews the functions’ session before it expires, and only then', async () => {
@@ -259,65 +268,49 @@ describe('npm start -- --aws: the local code against a deployed stack', () => {
     expect(sts.actions.length).toBe(calls);
     // Sessions of 2 minutes, inside the renewal margin: a new one each time.
     const short = await startStsApi(SANDBOX_CREDENTIALS, { lifetimeSeconds: 120 });
-    const endpoint = process.env.AWS_ENDPOINT_URL_STS;
-    process.env.AWS_ENDPOINT_URL_STS = short.endpoint;
     try {
-      const renewing = await readDeployedStack(template, 'app');
-      const next = await renewing.freshCredentials();
-      expect(next.sessionToken).not.toBe(renewing.credentials.sessionToken);
-      expect(short.actions).toEqual(['GetSessionToken', 'GetSessionToken']);
+      await withShell({ AWS_ENDPOINT_URL_STS: short.endpoint }, async () => {
+        const renewing = await readDeployedStack(template, 'app');
+        const next = await renewing.freshCredentials();
+        expect(next.sessionToken).not.toBe(renewing.credentials.sessionToken);
+        expect(short.actions).toEqual(['GetSessionToken', 'GetSessionToken']);
+      });
     } finally {
-      process.env.AWS_ENDPOINT_URL_STS = endpoint;
       await short.close();
     }
   });
 
   it('gives the functions the shell’s temporary credentials as they are', async () => {
     const template = loadTemplate(join(root, 'template.yaml'));
-    process.env.AWS_SESSION_TOKEN = 'shell-session-token';
-    try {
+    await withShell({ AWS_SESSION_TOKEN: 'shell-session-token' }, async () =>
       expect((await readDeployedStack(template, 'app')).credentials).toEqual({
         accessKeyId: LOCAL_CREDENTIALS.accessKeyId,
         secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey,
         sessionToken: 'shell-session-token',
-      });
-    } finally {
-      delete process.env.AWS_SESSION_TOKEN;
-    }
+      }),
+    );
   });
 
   it('says what is missing when the shell has no region or no credentials', async () => {
     const template = loadTemplate(join(root, 'template.yaml'));
-    const region = process.env.AWS_REGION;
-    delete process.env.AWS_REGION;
-    try {
+    await withShell({ AWS_REGION: undefined }, async () => {
       await expect(readDeployedStack(template, 'app')).rejects.toThrow(
         /^no AWS region: pass --region, set AWS_REGION, or configure the shell as for the AWS CLI/,
       );
       // --region stands in for the shell's.
       expect((await readDeployedStack(template, 'app', { region: REGION })).placement.region).toBe(REGION);
-    } finally {
-      process.env.AWS_REGION = region;
-    }
-    const key = process.env.AWS_ACCESS_KEY_ID;
-    delete process.env.AWS_ACCESS_KEY_ID;
-    try {
-      await expect(readDeployedStack(template, 'app')).rejects.toThrow(
+    });
+    await withShell({ AWS_ACCESS_KEY_ID: undefined }, () =>
+      expect(readDeployedStack(template, 'app')).rejects.toThrow(
         /^no AWS credentials \(.+\): configure the shell as for the AWS CLI \(aws configure, aws sso login, AWS_PROFILE\)$/,
-      );
-    } finally {
-      process.env.AWS_ACCESS_KEY_ID = key;
-    }
+      ),
+    );
     // Long-term keys STS will not give a session for (here: no STS at all).
-    const stsEndpoint = process.env.AWS_ENDPOINT_URL_STS;
-    process.env.AWS_ENDPOINT_URL_STS = `http://127.0.0.1:${await freePort()}`;
-    try {
-      await expect(readDeployedStack(template, 'app')).rejects.toThrow(
+    await withShell({ AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${await freePort()}` }, () =>
+      expect(readDeployedStack(template, 'app')).rejects.toThrow(
         /^STS in eu-west-1 could not be reached \(ECONNREFUSED\): check the network, the region \(--region\)/,
-      );
-    } finally {
-      process.env.AWS_ENDPOINT_URL_STS = stsEndpoint;
-    }
+      ),
+    );
   });
 
   it('the CloudFormation and STS APIs answer an action they do not implement with InvalidAction', async () => {

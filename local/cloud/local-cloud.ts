@@ -28,7 +28,6 @@ import {
   cloudResolver,
   physicalResources,
   type PhysicalResource,
-  type ResolverPlace,
 } from './physical-resources';
 import type { Secret } from './secrets-manager/secret-store';
 import { seed, type SeedData, type SeededResource, type ServiceEndpoints } from './seed';
@@ -216,10 +215,12 @@ export class LocalCloud {
       const lambda = await this.service('Lambda Invoke API (local code)', () => this.startLambdaApi());
       this.endpoints = { lambda: lambda.endpoint };
       this.consul = await this.step(this.consulStep(), () => this.startConsul());
-      const { configs, resolve } = await this.startFunctions(functionIds, this.deployed.resources, {
+      this.resources = this.deployed.resources;
+      const resolve = cloudResolver(this.template, this.resources, parameters, {
         pseudo: this.deployed.pseudo,
         origin: `stack ${this.deployed.name} (${this.deployed.placement.region})`,
       });
+      const configs = await this.startFunctions(functionIds, resolve);
       for (const config of configs) this.register(config, resolve);
       return;
     }
@@ -251,12 +252,12 @@ export class LocalCloud {
     };
 
     const endpoints = this.endpoints as CloudEndpoints;
-    const resources = physicalResources(this.template, { sqs: sqs.endpoint }, parameters);
-    const resolve = cloudResolver(this.template, resources, parameters);
+    this.resources = physicalResources(this.template, { sqs: sqs.endpoint }, parameters);
+    const resolve = cloudResolver(this.template, this.resources, parameters);
     this.seeded = await this.step('seeded the template’s resources', () =>
-      seed(this.template, resources, endpoints, resolve, this.options.seedData),
+      seed(this.template, this.resources, endpoints, resolve, this.options.seedData),
     );
-    const { configs } = await this.startFunctions(functionIds, resources);
+    const configs = await this.startFunctions(functionIds, resolve);
     await this.step('event sources, rules and the Lambda control plane', async () => {
       this.startSqsEventSources(sqs.sqs, resolve);
       this.putRules(resolve);
@@ -266,21 +267,13 @@ export class LocalCloud {
     });
   }
 
-  /** Every function's configuration resolved against `resources`, and a pool of environments for each. */
-  private async startFunctions(
-    functionIds: string[],
-    resources: Map<string, PhysicalResource>,
-    place?: ResolverPlace,
-  ): Promise<{ configs: FunctionConfig[]; resolve: ValueResolver }> {
+  /** Every function's configuration, its values resolved by `resolve`, and a pool of environments for each. */
+  private async startFunctions(functionIds: string[], resolve: ValueResolver): Promise<FunctionConfig[]> {
     const { root } = this.options;
-    this.resources = resources;
-    const parameters = this.deployed?.parameters ?? this.options.parameters;
-    const resolve = cloudResolver(this.template, resources, parameters, place);
-
     const configs = functionIds.map((id) => {
       const config = functionConfig(this.template, id, root, resolve);
       // A deployed function is called what the stack named it, whatever its FunctionName resolves to.
-      const deployedName = this.deployed && resources.get(id)?.ref;
+      const deployedName = this.deployed && this.resources.get(id)?.ref;
       return deployedName ? { ...config, functionName: deployedName } : config;
     });
     configs.forEach(assertBuilt);
@@ -300,7 +293,7 @@ export class LocalCloud {
         this.pool(config, runtimes.get(parseNodeRuntime(config.runtime))!),
       );
     }
-    return { configs, resolve };
+    return configs;
   }
 
   // ---------- functions ----------

@@ -30,6 +30,10 @@ export const LOCAL_PLACEMENT: Placement = {
   urlSuffix: 'amazonaws.com',
 };
 
+/** `arn:<partition>:<service>:<region>:<account>:<resource>` */
+const arnIn = (at: Placement, service: string, resource: string) =>
+  `arn:${at.partition}:${service}:${at.region}:${at.accountId}:${resource}`;
+
 function literal(props: Record<string, unknown>, key: string): string | undefined {
   const v = props[key];
   return typeof v === 'string' ? v : undefined;
@@ -45,8 +49,7 @@ export function resourceFromPhysicalId(
   physicalId: string,
   at: Placement,
 ): PhysicalResource | undefined {
-  const arn = (service: string, resource: string) =>
-    `arn:${at.partition}:${service}:${at.region}:${at.accountId}:${resource}`;
+  const arn = (service: string, resource: string) => arnIn(at, service, resource);
   switch (type) {
     case 'AWS::DynamoDB::Table':
     case 'AWS::Serverless::SimpleTable':
@@ -127,8 +130,7 @@ function describe(
     const resource = resourceFromPhysicalId(type, physicalId, LOCAL_PLACEMENT);
     return resource && { ...resource, attributes: { ...resource.attributes, ...extra } };
   };
-  const arn = (service: string, resource: string) =>
-    `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${resource}`;
+  const arn = (service: string, resource: string) => arnIn(LOCAL_PLACEMENT, service, resource);
   switch (type) {
     case 'AWS::DynamoDB::Table':
     case 'AWS::Serverless::SimpleTable': {
